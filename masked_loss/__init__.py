@@ -1,0 +1,33 @@
+"""Correct, NaN-safe, sync-free masked losses and reductions for PyTorch.
+
+The single source of every formula in the masked-loss book.
+"""
+
+from masked_loss.distributed import ddp_normalizer, global_count
+from masked_loss.losses import (
+    MaskedHuberLoss,
+    MaskedL1Loss,
+    MaskedMSELoss,
+    masked_huber_loss,
+    masked_l1_loss,
+    masked_mse_loss,
+    naive_masked_mse_loss,
+)
+from masked_loss.reductions import count_valid, masked_mean, masked_sum
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "MaskedHuberLoss",
+    "MaskedL1Loss",
+    "MaskedMSELoss",
+    "count_valid",
+    "ddp_normalizer",
+    "global_count",
+    "masked_huber_loss",
+    "masked_l1_loss",
+    "masked_mean",
+    "masked_mse_loss",
+    "masked_sum",
+    "naive_masked_mse_loss",
+]
