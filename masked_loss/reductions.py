@@ -59,8 +59,6 @@ def sum_as_if_expanded(
     Bool tensors are counted in int64, exactly.
     """
     tensor = tensor.reshape((1,) * (len(shape) - tensor.dim()) + tuple(tensor.shape))
-    if tensor.dtype == torch.bool:
-        tensor = tensor.to(torch.int64)
     factor = 1
     summed: list[int] = []
     for d in dims:
@@ -69,7 +67,9 @@ def sum_as_if_expanded(
         else:
             summed.append(d)
     if summed:
-        tensor = tensor.sum(summed, keepdim=True)
+        tensor = tensor.sum(summed, keepdim=True)  # a bool sum is int64
+    elif tensor.dtype == torch.bool:
+        tensor = tensor.to(torch.int64)
     return tensor * factor if factor != 1 else tensor
 
 
@@ -138,9 +138,12 @@ def divide_with_policy(
     With ``'zero'`` both the value and the gradient are exactly 0 where the
     count is 0; no ``inf`` is ever formed.
     """
-    count = torch.as_tensor(count, device=total.device).to(total.dtype)
+    count = torch.as_tensor(count, device=total.device)
     if empty == "nan":
         return total / count
+    if not count.is_floating_point():
+        # An integer count is 0 or >= 1, and total is 0 where it is 0.
+        return total / count.clamp(min=1)
     nonempty = count != 0
     return torch.where(nonempty, total / torch.where(nonempty, count, 1), 0)
 

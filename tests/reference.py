@@ -16,7 +16,9 @@ def pointwise(kind: str, diff: torch.Tensor, delta: float = 1.0) -> torch.Tensor
         return diff**2
     if kind == "l1":
         return diff.abs()
-    return torch.nn.functional.huber_loss(diff, torch.zeros_like(diff), reduction="none", delta=delta)
+    return torch.nn.functional.huber_loss(
+        diff, torch.zeros_like(diff), reduction="none", delta=delta
+    )
 
 
 def reference_loss(

@@ -212,7 +212,9 @@ def test_all_masked_nan_policy():
     x = torch.randn(3, 4)
     mask = torch.zeros(3, 4, dtype=torch.bool)
     assert torch.isnan(ml.masked_mse_loss(x, x, mask, empty="nan"))
-    per_row = ml.masked_mse_loss(x, x + 1, mask.index_fill(0, torch.tensor([1]), True), dim=1, empty="nan")
+    per_row = ml.masked_mse_loss(
+        x, x + 1, mask.index_fill(0, torch.tensor([1]), True), dim=1, empty="nan"
+    )
     assert torch.isnan(per_row[0]) and per_row[1] == 1.0 and torch.isnan(per_row[2])
     # 'sum' of nothing is 0 under either policy.
     assert ml.masked_mse_loss(x, x, mask, "sum", empty="nan").item() == 0.0
@@ -239,7 +241,15 @@ def test_external_count_divides_the_sum():
     x, y, m = tutorial_example()
     assert ml.masked_mse_loss(x, y, m, count=8).item() == pytest.approx(0.5)
     assert ml.masked_mse_loss(x, y, m, count=torch.tensor(2)).item() == pytest.approx(2.0)
-    assert ml.masked_mse_loss(x, y, m, count=torch.tensor(0)).item() == 0.0
+    assert ml.masked_mse_loss(x, y, m, count=2.5).item() == pytest.approx(1.6)
+    # A global count of 0 means no rank has a valid element: 0, with a 0 gradient.
+    x.requires_grad_()
+    nothing = torch.zeros_like(m)
+    for count in (0, 0.0, torch.tensor(0)):
+        loss = ml.masked_mse_loss(x, y, nothing, count=count)
+        assert loss.item() == 0.0
+        (grad,) = torch.autograd.grad(loss, x)
+        assert (grad == 0).all()
 
 
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32, torch.float64])
