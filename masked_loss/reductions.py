@@ -138,7 +138,9 @@ def divide_with_policy(
     With ``'zero'`` both the value and the gradient are exactly 0 where the
     count is 0; no ``inf`` is ever formed.
     """
-    count = torch.as_tensor(count, device=total.device)
+    if not isinstance(count, torch.Tensor):
+        # A Python number needs no tensor (and no host-to-device copy).
+        return total * 0 if count == 0 and empty == "zero" else total / count
     if empty == "nan":
         return total / count
     if not count.is_floating_point():

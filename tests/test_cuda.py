@@ -75,3 +75,27 @@ def test_compiled_inductor_on_cuda(sync_is_an_error):
     loss.backward()
     torch.cuda.set_sync_debug_mode("default")
     torch.testing.assert_close(loss, ml.masked_mse_loss(x, y, mask))
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"reduction": "sum"}, {"reduction": "none"}, {"dim": (1, 2)}, {"average": "sample"}],
+    ids=str,
+)
+def test_cuda_matches_cpu_with_nan_padding_and_weights(options):
+    x = torch.randn(6, 10, 3, dtype=torch.float64)
+    y = torch.randn(6, 10, 3, dtype=torch.float64)
+    mask = torch.rand(6, 10, 1) < 0.5
+    mask[2] = False
+    x = x.masked_fill(~mask, float("nan"))
+    weight = torch.rand(10, 3, dtype=torch.float64)
+    results = []
+    for device in ("cpu", "cuda"):
+        xd = x.to(device).requires_grad_()
+        loss = ml.masked_mse_loss(
+            xd, y.to(device), mask.to(device), weight=weight.to(device), **options
+        )
+        loss.sum().backward()
+        results.append((loss.cpu(), xd.grad.cpu()))
+    torch.testing.assert_close(results[1], results[0])
+    assert torch.isfinite(results[1][1]).all()
