@@ -74,13 +74,17 @@ _SAME_WIDTH_INT = {
 
 
 def _zero_masked_in_place(values: torch.Tensor, bool_mask: torch.Tensor) -> torch.Tensor:
-    """Set masked entries of ``values`` to +0.0 by clearing their bits; NaN-safe, no autograd.
+    """Set masked entries of ``values`` to +0.0; NaN-safe, outside autograd.
 
-    Same result as ``torch.where(mask, values, 0)``, but a bitwise AND with an
-    all-ones/all-zeros word is vectorised on the CPU, where ``torch.where``
-    with a bool condition is several times slower than one multiplication.
-    Multiplying by the mask would be as fast but keeps NaN (``nan * 0``).
+    Same result as ``torch.where(mask, values, 0)``. On the CPU, ``torch.where``
+    with a bool condition is several times slower than one multiplication,
+    while a bitwise AND with an all-ones/all-zeros word is just as fast, so
+    there the masked bits are cleared instead. (Multiplying by the mask would
+    be as fast but keeps NaN: ``nan * 0`` is ``nan``.) On a GPU both are
+    memory-bound and ``torch.where`` is one kernel.
     """
+    if values.device.type != "cpu":
+        return torch.where(bool_mask, values, 0)
     int_dtype = _SAME_WIDTH_INT[values.dtype]
     keep_bits = bool_mask.to(int_dtype).neg_()  # -1 is all ones in two's complement
     values.view(int_dtype).bitwise_and_(keep_bits)

@@ -91,7 +91,7 @@ def test_cuda_matches_cpu_with_nan_padding_and_weights(options):
     weight = torch.rand(10, 3, dtype=torch.float64)
     results = []
     for device in ("cpu", "cuda"):
-        xd = x.to(device).requires_grad_()
+        xd = x.detach().to(device).requires_grad_()
         loss = ml.masked_mse_loss(
             xd, y.to(device), mask.to(device), weight=weight.to(device), **options
         )
