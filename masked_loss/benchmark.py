@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch.utils import benchmark as torch_benchmark
 
 from masked_loss.losses import masked_mse_loss, naive_masked_mse_loss
+from masked_loss.recipe import masked_mse_in_three_lines
 
 LossFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -27,17 +28,11 @@ def boolean_index_mse(p: torch.Tensor, t: torch.Tensor, m: torch.Tensor) -> torc
     return F.mse_loss(p[selected], t[selected])
 
 
-def where_sum_count_mse(p: torch.Tensor, t: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
-    """Correct and sync-free, written with plain autograd ops (no custom backward)."""
-    diff = torch.where(m, p - t, 0)
-    return (diff * diff).sum() / (m.sum() * (p.numel() // m.numel()))
-
-
 def formulations(compile: bool) -> dict[str, LossFn]:
     table: dict[str, LossFn] = {
         "naive F.mse_loss(p*m, t*m)": naive_masked_mse_loss,
         "masked_loss.masked_mse_loss": masked_mse_loss,
-        "torch.where / sum / count": where_sum_count_mse,
+        "torch.where / sum / count": masked_mse_in_three_lines,
         "boolean index p[m]": boolean_index_mse,
     }
     if compile:

@@ -1,7 +1,7 @@
 """Masked regression losses (MSE, L1, Huber) and the naive pattern they replace.
 
 Each loss is "a pointwise function of the masked difference, then a masked
-reduction". The difference is selected with :func:`torch.where` before any
+reduction". The difference is selected with ``torch.where`` before any
 arithmetic, so NaN/inf in padding never reaches the loss or the gradient.
 """
 

@@ -224,7 +224,7 @@ def masked_sum(
     .. math::
         s = \sum_i m_i \, w_i \, x_i
 
-    Masked-out entries are *selected away* with :func:`torch.where` before any
+    Masked-out entries are *selected away* with ``torch.where`` before any
     arithmetic, so a NaN or inf in the padding reaches neither the result nor
     the gradient (multiplying by a 0/1 mask would give ``nan * 0 = nan``).
     Accumulates in at least float32; returns ``values.dtype``.

@@ -1,0 +1,86 @@
+"""Write every notebook's set-up cell from _config.yml and the package version.
+
+The repository address lives in _config.yml only; this script derives the
+Colab install line from it, so the notebooks can never point elsewhere.
+
+    python scripts/sync_notebooks.py          # rewrite the set-up cells
+    python scripts/sync_notebooks.py --check  # exit 1 if any is out of date
+"""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+import re
+import sys
+
+import nbformat
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+SETUP_TAG = "setup"
+
+
+def repository_url() -> str:
+    config = (ROOT / "_config.yml").read_text(encoding="utf-8")
+    match = re.search(r"^repository:\s*\n(?:\s+#.*\n)*\s+url:\s*(\S+)", config, re.MULTILINE)
+    if not match:
+        raise SystemExit("_config.yml has no repository.url")
+    return match.group(1)
+
+
+def package_version() -> str:
+    init = (ROOT / "masked_loss" / "__init__.py").read_text(encoding="utf-8")
+    return re.search(r'^__version__ = "([^"]+)"', init, re.MULTILINE).group(1)
+
+
+def setup_source() -> str:
+    spec = f"masked_loss[book] @ git+{repository_url()}@v{package_version()}"
+    return (
+        "# Set-up: where masked_loss is missing (e.g. on Colab), install this book's version.\n"
+        "try:\n"
+        "    import masked_loss\n"
+        "except ImportError:\n"
+        f'    %pip install --quiet "{spec}"\n'
+        "    import masked_loss"
+    )
+
+
+def notebooks() -> list[pathlib.Path]:
+    return sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def sync(path: pathlib.Path, check: bool) -> bool:
+    """Return True when the notebook's set-up cell is (now) current."""
+    nb = nbformat.read(path, as_version=4)
+    source = setup_source()
+    code_cells = [c for c in nb.cells if c.cell_type == "code"]
+    first = code_cells[0] if code_cells else None
+    if first is not None and SETUP_TAG in first.metadata.get("tags", []):
+        if first.source == source:
+            return True
+        if check:
+            return False
+        first.source = source
+    else:
+        if check:
+            return False
+        cell = nbformat.v4.new_code_cell(source, metadata={"tags": [SETUP_TAG, "hide-cell"]})
+        index = nb.cells.index(first) if first is not None else len(nb.cells)
+        nb.cells.insert(index, cell)
+    nbformat.write(nb, path)
+    return True
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--check", action="store_true")
+    args = parser.parse_args()
+    stale = [p.name for p in notebooks() if not sync(p, args.check)]
+    if stale:
+        print("set-up cell out of date in: " + ", ".join(stale), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
