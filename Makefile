@@ -6,7 +6,9 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: setup serve book execute test test-package test-notebooks lint bench clean
+NODE_STAMP := node_modules/.installed
+
+.PHONY: setup vendor serve book execute test lint bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,9 +16,17 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $@
 
-setup: $(STAMP)  ## create .venv with everything the book and the tests need
+# The site's browser runtime and the accessibility checker, pinned by package-lock.json.
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
 
-book: $(STAMP)  ## build the site into _build/html (zero warnings allowed)
+setup: $(STAMP) $(NODE_STAMP)  ## create .venv and node_modules with everything needed
+
+vendor: setup  ## copy the self-hosted runtime (MathJax, widgets) into the site's assets
+	$(BIN)/python scripts/vendor_assets.py
+
+book: vendor  ## build the site into _build/html (zero warnings allowed)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
 serve: book  ## build, then serve the site at http://$(HOST):$(PORT)
@@ -38,4 +48,4 @@ bench: $(STAMP)  ## masked-MSE formulations, as ratios to the naive one
 	$(BIN)/python benchmarks/bench_masked_mse.py
 
 clean:
-	rm -rf _build .pytest_cache .hypothesis
+	rm -rf _build .pytest_cache .hypothesis test-artifacts book/site_assets/vendor

@@ -1,0 +1,149 @@
+// Mask explorer: the naive masked MSE next to the correct one, computed here in
+// the browser so that it works in Jupyter, Colab and on the static site alike.
+// tests/test_explorer_js.py checks compute() against masked_loss on random cases.
+
+const REDUCTIONS = ["mean", "sum", "none"];
+
+/**
+ * Naive and correct masked MSE for 2-D arrays.
+ * naive  = F.mse_loss(p * m, t * m): 'mean' divides by all N elements.
+ * correct = masked_loss.masked_mse_loss(p, t, m): 'mean' divides by the k valid
+ * ones (0 when nothing is valid). For 'sum' and 'none' the two agree.
+ */
+export function compute(predictions, targets, mask, reduction) {
+  if (!REDUCTIONS.includes(reduction)) {
+    throw new Error(`unknown reduction ${reduction}`);
+  }
+  const squaredErrors = predictions.map((row, i) =>
+    row.map((p, j) => (p - targets[i][j]) ** 2),
+  );
+  const masked = squaredErrors.map((row, i) => row.map((se, j) => (mask[i][j] ? se : 0)));
+  let total = 0;
+  let k = 0;
+  let n = 0;
+  masked.forEach((row, i) =>
+    row.forEach((se, j) => {
+      total += se;
+      k += mask[i][j] ? 1 : 0;
+      n += 1;
+    }),
+  );
+  let naive;
+  let correct;
+  if (reduction === "mean") {
+    naive = n > 0 ? total / n : NaN;
+    correct = k > 0 ? total / k : 0;
+  } else if (reduction === "sum") {
+    naive = total;
+    correct = total;
+  } else {
+    naive = masked;
+    correct = masked;
+  }
+  return { squaredErrors, naive, correct, k, n, ratio: n > 0 ? k / n : NaN };
+}
+
+export function format(value) {
+  if (Array.isArray(value)) {
+    return "[" + value.map(format).join(", ") + "]";
+  }
+  if (Number.isNaN(value)) return "nan";
+  return value.toFixed(4);
+}
+
+function element(tag, attributes = {}, text = "") {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    node.setAttribute(name, value);
+  }
+  if (text) node.textContent = text;
+  return node;
+}
+
+function render({ model, el }) {
+  const root = element("div", { class: "mle-root" });
+  const heading = element("p", { class: "mle-help" },
+    "Click a cell (or focus it and press Enter or Space) to mask or unmask it.");
+  const grid = element("div", { class: "mle-grid", role: "group", "aria-label": "Mask: one button per element" });
+  const controls = element("div", { class: "mle-controls", role: "radiogroup", "aria-label": "Reduction" });
+  const results = element("div", { class: "mle-results", "aria-live": "polite" });
+  root.append(heading, grid, controls, results);
+  el.append(root);
+
+  const reductionButtons = REDUCTIONS.map((reduction) => {
+    const button = element("button", { type: "button", class: "mle-reduction", role: "radio", "data-reduction": reduction },
+      `reduction='${reduction}'`);
+    button.addEventListener("click", () => {
+      model.set("reduction", reduction);
+      model.save_changes();
+    });
+    controls.append(button);
+    return button;
+  });
+
+  function toggle(i, j) {
+    const mask = model.get("mask").map((row) => row.slice());
+    mask[i][j] = mask[i][j] ? 0 : 1;
+    model.set("mask", mask);
+    model.save_changes();
+  }
+
+  function update() {
+    const predictions = model.get("predictions");
+    const targets = model.get("targets");
+    const mask = model.get("mask");
+    const reduction = model.get("reduction");
+    const out = compute(predictions, targets, mask, reduction);
+
+    const focused = document.activeElement && grid.contains(document.activeElement)
+      ? document.activeElement.dataset.cell : null;
+    grid.replaceChildren();
+    grid.style.gridTemplateColumns = `repeat(${predictions[0].length}, minmax(7.5em, 1fr))`;
+    predictions.forEach((row, i) =>
+      row.forEach((p, j) => {
+        const valid = Boolean(mask[i][j]);
+        const se = out.squaredErrors[i][j];
+        const cell = element("button", {
+          type: "button",
+          class: valid ? "mle-cell mle-valid" : "mle-cell mle-masked",
+          "aria-pressed": String(valid),
+          "data-cell": `${i},${j}`,
+          "aria-label": `Row ${i + 1}, column ${j + 1}: prediction ${p}, target ${targets[i][j]}, `
+            + `squared error ${format(se)}, ${valid ? "valid" : "masked"}`,
+        });
+        cell.append(
+          element("span", { class: "mle-state" }, valid ? "valid (1)" : "masked (0)"),
+          element("span", {}, `pred ${p}, target ${targets[i][j]}`),
+          element("span", { class: "mle-se" }, `squared error ${format(se)}`),
+        );
+        cell.addEventListener("click", () => toggle(i, j));
+        grid.append(cell);
+      }),
+    );
+    if (focused) {
+      const again = grid.querySelector(`[data-cell="${focused}"]`);
+      if (again) again.focus();
+    }
+
+    reductionButtons.forEach((button) =>
+      button.setAttribute("aria-checked", String(button.dataset.reduction === reduction)),
+    );
+
+    results.replaceChildren(
+      element("p", { class: "mle-naive", "data-value": "naive" },
+        `Naive F.mse_loss(p*m, t*m): ${format(out.naive)}`),
+      element("p", { class: "mle-correct", "data-value": "correct" },
+        `Correct masked_mse_loss(p, t, m): ${format(out.correct)}`),
+      element("p", { class: "mle-counts", "data-value": "counts" },
+        `k = ${out.k} valid of N = ${out.n} elements, k/N = ${format(out.ratio)}`),
+    );
+  }
+
+  model.on("change:mask", update);
+  model.on("change:reduction", update);
+  model.on("change:predictions", update);
+  model.on("change:targets", update);
+  update();
+}
+
+export default { render };
