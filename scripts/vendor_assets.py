@@ -24,7 +24,14 @@ ASSETS: dict[str, tuple[str, list[str]]] = {
     "requirejs": ("requirejs", ["require.js"]),
     "@jupyter-widgets/html-manager": (
         "html-manager",
-        ["dist/embed-amd.js", "dist/*.woff2", "dist/*.woff", "dist/*.ttf", "dist/*.eot", "dist/*.svg"],
+        [
+            "dist/embed-amd.js",
+            "dist/*.woff2",
+            "dist/*.woff",
+            "dist/*.ttf",
+            "dist/*.eot",
+            "dist/*.svg",
+        ],
     ),
     "anywidget": ("anywidget", ["dist/index.js"]),
     "mathjax": ("mathjax", ["es5"]),
