@@ -1,0 +1,219 @@
+"""Self-checks for the book's exercises: each tells the learner right or wrong.
+
+A check runs the learner's function (or value) against this package on
+seeded random cases and the corners that matter (broadcast masks, fractional
+weights, NaN padding, empty samples), prints one line, and returns ``True``
+when the answer is right. Checks never raise: a wrong answer is a message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+from masked_loss.losses import masked_mse_loss
+from masked_loss.reductions import count_valid, masked_mean, masked_sum
+
+CORRECT = "✅ Correct"
+NOT_YET = "❌ Not yet"
+
+
+def _verdict(ok: bool, message: str) -> bool:
+    print(f"{CORRECT if ok else NOT_YET}: {message}")
+    return ok
+
+
+def _cases(seed: int = 0, count: int = 20) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """(prediction (B, T, D), target, step mask (B, T)) with some empty sequences."""
+    generator = torch.Generator().manual_seed(seed)
+    cases = []
+    for i in range(count):
+        b, t, d = (int(v) for v in torch.randint(1, 6, (3,), generator=generator))
+        prediction = torch.randn(b, t, d, generator=generator, dtype=torch.float64)
+        target = torch.randn(b, t, d, generator=generator, dtype=torch.float64)
+        mask = torch.rand(b, t, generator=generator) < 0.6
+        if i % 4 == 0:
+            mask[0] = False  # an empty sequence
+        cases.append((prediction, target, mask))
+    return cases
+
+
+def _run(answer: Callable[..., Any] | None, *args: Any) -> tuple[Any, str | None]:
+    if answer is None or not callable(answer):
+        return None, "define the function first (it is still None)"
+    try:
+        result = answer(*args)
+    except Exception as error:  # noqa: BLE001 - any failure is feedback for the learner
+        return None, f"your function raised {type(error).__name__}: {error}"
+    if result is None:
+        return None, "your function returned None: replace the `...` with your code"
+    return result, None
+
+
+def _close(got: Any, expected: torch.Tensor) -> bool:
+    got = torch.as_tensor(got, dtype=expected.dtype)
+    return got.shape == expected.shape and torch.allclose(got, expected, equal_nan=True)
+
+
+def check_step_mask(expand: Callable[[torch.Tensor], torch.Tensor] | None) -> bool:
+    """Exercise: turn a (B, T) step mask into one that masks whole steps of (B, T, D)."""
+    for prediction, target, step_mask in _cases():
+        mask, problem = _run(expand, step_mask)
+        if problem:
+            return _verdict(False, problem)
+        try:
+            got = masked_mse_loss(prediction, target, mask)
+        except (TypeError, ValueError) as error:
+            return _verdict(False, f"masked_mse_loss refused your mask: {error}")
+        expected = masked_mse_loss(prediction, target, step_mask.unsqueeze(-1))
+        if not _close(got, expected):
+            return _verdict(False, f"wrong loss for a {tuple(step_mask.shape)} step mask")
+    return _verdict(True, "every feature of a valid step counts, no padded step does")
+
+
+def check_count(count: Callable[[torch.Tensor, tuple[int, ...]], Any] | None) -> bool:
+    """Exercise: count the valid elements a mask selects after broadcasting."""
+    for prediction, _, step_mask in _cases(seed=1):
+        for mask in (step_mask.unsqueeze(-1), step_mask[:, :1, None], step_mask[:1, :, None]):
+            got, problem = _run(count, mask, tuple(prediction.shape))
+            if problem:
+                return _verdict(False, problem)
+            expected = count_valid(mask, prediction.shape)
+            if int(torch.as_tensor(got)) != expected.item():
+                return _verdict(
+                    False,
+                    f"a {tuple(mask.shape)} mask over {tuple(prediction.shape)}: "
+                    f"expected {expected.item()}, got {int(torch.as_tensor(got))}",
+                )
+    return _verdict(True, "counts match count_valid, broadcast dimensions included")
+
+
+def check_weighted_mse(loss: Callable[..., Any] | None) -> bool:
+    """Exercise: sum(w * m * se) / sum(w * m), also for weights that sum to less than 1."""
+    for prediction, target, step_mask in _cases(seed=2):
+        generator = torch.Generator().manual_seed(prediction.numel())
+        weight = torch.rand(prediction.shape, generator=generator, dtype=torch.float64) * 0.1
+        mask = step_mask.unsqueeze(-1).expand_as(prediction)
+        got, problem = _run(loss, prediction, target, mask, weight)
+        if problem:
+            return _verdict(False, problem)
+        expected = masked_mse_loss(prediction, target, mask, weight=weight)
+        if not _close(got, expected):
+            return _verdict(
+                False,
+                f"expected {expected.item():.6f}, got {float(got):.6f} "
+                "(check the denominator: sum of the weights of valid elements)",
+            )
+    return _verdict(True, "matches masked_mse_loss(weight=...), small weight sums included")
+
+
+def check_nan_safe_sum(masked_total: Callable[[torch.Tensor, torch.Tensor], Any] | None) -> bool:
+    """Exercise: a masked sum whose value and gradient ignore NaN in the padding."""
+    for prediction, _, step_mask in _cases(seed=3):
+        mask = step_mask.unsqueeze(-1).expand_as(prediction)
+        values = prediction.masked_fill(~mask, float("nan")).requires_grad_()
+        got, problem = _run(masked_total, values, mask)
+        if problem:
+            return _verdict(False, problem)
+        expected = masked_sum(values.detach(), mask)
+        if not _close(got.detach() if isinstance(got, torch.Tensor) else got, expected):
+            return _verdict(False, "the value is wrong (or NaN) with NaN in the padding")
+        if not isinstance(got, torch.Tensor) or not got.requires_grad:
+            return _verdict(False, "return a tensor that is still connected to `values`")
+        (grad,) = torch.autograd.grad(got, values)
+        if not torch.isfinite(grad).all():
+            return _verdict(False, "the value is right, but the gradient has NaN: select, then sum")
+    # A NaN in a *valid* element is a real problem and must stay visible.
+    values = torch.tensor(
+        [1.0, float("nan"), float("nan")], dtype=torch.float64, requires_grad=True
+    )
+    got, problem = _run(masked_total, values, torch.tensor([True, True, False]))
+    if problem:
+        return _verdict(False, problem)
+    if not torch.isnan(torch.as_tensor(got)):
+        return _verdict(
+            False, "a NaN in a valid element was hidden (nansum?): only padding is dropped"
+        )
+    return _verdict(True, "value and gradient are NaN-free, and real NaN still shows")
+
+
+def check_sample_mean(mean: Callable[[torch.Tensor, torch.Tensor], Any] | None) -> bool:
+    """Exercise: mean of per-sample means that skips fully masked samples."""
+    for prediction, _, step_mask in _cases(seed=4):
+        values = prediction[..., 0]
+        got, problem = _run(mean, values, step_mask)
+        if problem:
+            return _verdict(False, problem)
+        expected = masked_mean(values, step_mask, average="sample")
+        if not _close(got, expected):
+            return _verdict(
+                False,
+                f"expected {expected.item():.6f}, got {float(got):.6f} "
+                "(are empty samples skipped rather than counted as 0?)",
+            )
+    return _verdict(True, "empty samples neither count as 0 nor produce NaN")
+
+
+def check_sample_vs_token(token_mean: float | None, sample_mean: float | None) -> bool:
+    """Exercise: lengths 2 and 8 with summed squared errors 4 and 40."""
+    if token_mean is None or sample_mean is None:
+        return _verdict(False, "fill in both numbers")
+    target = torch.zeros(2, 8)
+    mask = torch.zeros(2, 8, dtype=torch.bool)
+    mask[0, :2], mask[1] = True, True
+    prediction = torch.zeros(2, 8)
+    prediction[0, :2] = (4 / 2) ** 0.5  # 2 elements summing to 4
+    prediction[1] = (40 / 8) ** 0.5  # 8 elements summing to 40
+    expected_token = masked_mse_loss(prediction, target, mask).item()
+    expected_sample = masked_mse_loss(prediction, target, mask, average="sample").item()
+    ok_token = abs(token_mean - expected_token) < 1e-4
+    ok_sample = abs(sample_mean - expected_sample) < 1e-4
+    if ok_token and ok_sample:
+        return _verdict(
+            True, f"token mean {expected_token:.1f}, per-sample mean {expected_sample:.1f}"
+        )
+    wrong = [n for n, ok in (("token mean", ok_token), ("per-sample mean", ok_sample)) if not ok]
+    return _verdict(False, f"recheck the {' and the '.join(wrong)}")
+
+
+def check_accumulation_count(count: Any) -> bool:
+    """Exercise: the count= that three micro-batches must all pass (see the chapter's data)."""
+    masks = accumulation_exercise_masks()
+    expected = sum(count_valid(m, (*m.shape[:2], 3)).item() for m in masks)
+    if count is None:
+        return _verdict(False, "fill in the number")
+    if int(torch.as_tensor(count)) != expected:
+        return _verdict(
+            False, f"{int(torch.as_tensor(count))} is not the number of valid elements in all three"
+        )
+    return _verdict(True, f"every micro-batch divides its masked sum by {expected}")
+
+
+def accumulation_exercise_masks() -> list[torch.Tensor]:
+    """Three micro-batches of step masks ``(B, T, 1)`` over outputs with D = 3 features."""
+    lengths = ([3, 1], [4, 4, 2], [1])
+    return [(torch.arange(4) < torch.tensor(lens)[:, None]).unsqueeze(-1) for lens in lengths]
+
+
+def check_fp16_mse(loss: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], Any] | None) -> bool:
+    """Exercise: a masked MSE of float16 tensors whose squared errors overflow float16."""
+    generator = torch.Generator().manual_seed(5)
+    prediction = torch.randn(8, 64, generator=generator).to(torch.float16)
+    prediction[0, 0] = 300.0  # its squared error, 90000, is beyond float16's 65504
+    target = torch.zeros(8, 64, dtype=torch.float16)
+    mask = torch.rand(8, 64, generator=generator) < 0.7
+    mask[0, 0] = True
+    got, problem = _run(loss, prediction, target, mask)
+    if problem:
+        return _verdict(False, problem)
+    if not isinstance(got, torch.Tensor) or got.dtype != torch.float16:
+        return _verdict(False, "return a float16 tensor, like F.mse_loss does for float16 input")
+    expected = masked_mse_loss(prediction.double(), target.double(), mask)
+    if not torch.isfinite(got):
+        return _verdict(False, f"got {got.item()}: a squared error overflowed float16")
+    error = abs(got.double().item() - expected.item()) / expected.item()
+    if error > 1e-3:
+        return _verdict(False, f"relative error {error:.2%} against a float64 reference")
+    return _verdict(True, f"{got.item():.1f}, within float16 rounding of the float64 value")
