@@ -11,7 +11,7 @@ import platform
 
 import torch
 
-from masked_loss.benchmark import format_table, run
+from masked_loss.benchmark import format_table, run, save_json
 
 
 def main() -> None:
@@ -20,6 +20,9 @@ def main() -> None:
     )
     parser.add_argument("--quick", action="store_true", help="3 short rounds, no torch.compile")
     parser.add_argument("--device", action="append", help="cpu and/or cuda (default: all present)")
+    parser.add_argument(
+        "--json", metavar="PATH", help="also write the last device's results as JSON"
+    )
     args = parser.parse_args()
     devices = args.device or (["cpu"] + (["cuda"] if torch.cuda.is_available() else []))
     print(f"torch {torch.__version__}, {platform.processor() or platform.machine()}, "
@@ -31,7 +34,10 @@ def main() -> None:
         if device == "cuda":
             sizes += (((64, 4096, 256), (64, 4096, 1)),)
         options = {"rounds": 3, "seconds": 0.1, "compile": False} if args.quick else {}
-        print(format_table(run(device, sizes, **options)))
+        results = run(device, sizes, **options)
+        print(format_table(results))
+        if args.json:
+            save_json(results, args.json)
 
 
 if __name__ == "__main__":

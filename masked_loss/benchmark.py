@@ -8,9 +8,13 @@ rounds is reported.
 
 from __future__ import annotations
 
+import datetime
+import json
+import pathlib
 import statistics
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -95,6 +99,30 @@ def run(
         for name, us in medians.items():
             results.append(Result(str(device), shape, mask_shape, name, us, us / naive))
     return results
+
+
+RESULTS_DIR = pathlib.Path(__file__).parent / "results"
+
+
+def save_json(results: list[Result], path: str | pathlib.Path) -> None:
+    """Write results with the device, date and versions they were measured with."""
+    device = results[0].device if results else "cpu"
+    name = torch.cuda.get_device_name() if device.startswith("cuda") else "CPU"
+    record = {
+        "device": name,
+        "date": datetime.date.today().isoformat(),
+        "torch": torch.__version__,
+        "cuda": torch.version.cuda,
+        "results": [asdict(r) for r in results],
+    }
+    pathlib.Path(path).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+
+
+def recorded_results() -> list[dict[str, Any]]:
+    """Benchmark runs recorded on other machines (GPUs), shipped with the package."""
+    return [
+        json.loads(path.read_text(encoding="utf-8")) for path in sorted(RESULTS_DIR.glob("*.json"))
+    ]
 
 
 def format_table(results: list[Result]) -> str:

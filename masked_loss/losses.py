@@ -30,6 +30,7 @@ from masked_loss.reductions import (
     Dim,
     accumulation_dtype,
     as_bool_mask,
+    as_dtype,
     check_reduction_options,
     finish_reduction,
     masked_weight,
@@ -62,7 +63,7 @@ def _masked_difference(
 ) -> torch.Tensor:
     # torch.where *selects*: unlike multiplying by the mask, a NaN in the
     # padding is dropped in the forward pass and gets a 0 gradient.
-    return torch.where(bool_mask, input.to(acc) - target.to(acc), 0)
+    return torch.where(bool_mask, as_dtype(input, acc) - as_dtype(target, acc), 0)
 
 
 _SAME_WIDTH_INT = {
@@ -112,7 +113,7 @@ class _MaskedPointwiseSum(torch.autograd.Function):
         delta: float,
     ) -> torch.Tensor:
         acc = accumulation_dtype(input.dtype)
-        diff = _zero_masked_in_place(input.to(acc) - target.to(acc), bool_mask)
+        diff = _zero_masked_in_place(as_dtype(input, acc) - as_dtype(target, acc), bool_mask)
         ctx.save_for_backward(diff, weight)
         ctx.kind, ctx.delta = kind, delta
         ctx.input_dtype, ctx.target_dtype = input.dtype, target.dtype
@@ -133,8 +134,8 @@ class _MaskedPointwiseSum(torch.autograd.Function):
         grad = _pointwise_derivative(ctx.kind, diff, ctx.delta, grad_total)
         if weight is not None:
             grad = grad * weight
-        grad_input = grad.to(ctx.input_dtype) if ctx.needs_input_grad[0] else None
-        grad_target = (-grad).to(ctx.target_dtype) if ctx.needs_input_grad[1] else None
+        grad_input = as_dtype(grad, ctx.input_dtype) if ctx.needs_input_grad[0] else None
+        grad_target = as_dtype(-grad, ctx.target_dtype) if ctx.needs_input_grad[1] else None
         return grad_input, grad_target, None, None, None, None, None
 
 
@@ -166,13 +167,13 @@ def _masked_pointwise_loss(
 
     out_dtype = torch.promote_types(input.dtype, target.dtype)
     acc = accumulation_dtype(out_dtype)
-    input, target = input.to(out_dtype), target.to(out_dtype)
+    input, target = as_dtype(input, out_dtype), as_dtype(target, out_dtype)
     bool_mask = as_bool_mask(mask)
     w = masked_weight(bool_mask, weight, acc)
 
     if reduction == "none":
         loss = _pointwise(kind, _masked_difference(input, target, bool_mask, acc), delta)
-        return (loss if w is None else loss * w).to(out_dtype)
+        return as_dtype(loss if w is None else loss * w, out_dtype)
 
     if w is not None and w.requires_grad:
         diff = _masked_difference(input, target, bool_mask, acc)

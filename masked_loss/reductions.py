@@ -35,6 +35,11 @@ def accumulation_dtype(dtype: torch.dtype) -> torch.dtype:
     return torch.float64 if dtype == torch.float64 else torch.float32
 
 
+def as_dtype(tensor: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """``tensor.to(dtype)``, skipping the dispatcher call when nothing changes (hot path)."""
+    return tensor if tensor.dtype == dtype else tensor.to(dtype)
+
+
 def as_bool_mask(mask: torch.Tensor) -> torch.Tensor:
     return mask if mask.dtype == torch.bool else mask != 0
 
@@ -45,7 +50,7 @@ def masked_weight(
     """The weight with masked positions set to exactly 0 (``None`` without weights)."""
     if weight is None:
         return None
-    return torch.where(mask, weight.to(dtype), 0)
+    return torch.where(mask, as_dtype(weight, dtype), 0)
 
 
 def sum_as_if_expanded(
@@ -172,17 +177,17 @@ def finish_reduction(
     """
     if average == "sample":
         if reduction == "sum":
-            return total.sum().to(out_dtype)
+            return as_dtype(total.sum(), out_dtype)
         # A mask broadcast along dim 0 holds one count for every sample.
         valid = valid.expand(total.shape)
         per_sample = divide_with_policy(total, valid, "zero")
         nonempty_samples = (valid > 0).sum()
-        return divide_with_policy(per_sample.sum(), nonempty_samples, empty).to(out_dtype)
+        return as_dtype(divide_with_policy(per_sample.sum(), nonempty_samples, empty), out_dtype)
     if reduction == "sum":
         result = total
     else:
         result = divide_with_policy(total, valid if count is None else count, empty)
-    return result.reshape(reduced_shape(shape, dims, keepdim)).to(out_dtype)
+    return as_dtype(result.reshape(reduced_shape(shape, dims, keepdim)), out_dtype)
 
 
 def check_reduction_options(
@@ -250,7 +255,7 @@ def masked_sum(
     check_same_device(values=values, mask=mask, weight=weight)
     dims = normalize_dims(dim, values.dim())
     total = _masked_total(values, as_bool_mask(mask), weight, dims)
-    return total.reshape(reduced_shape(values.shape, dims, keepdim)).to(values.dtype)
+    return as_dtype(total.reshape(reduced_shape(values.shape, dims, keepdim)), values.dtype)
 
 
 def _masked_total(
@@ -260,7 +265,7 @@ def _masked_total(
     dims: tuple[int, ...],
 ) -> torch.Tensor:
     acc = accumulation_dtype(values.dtype)
-    selected = torch.where(bool_mask, values.to(acc), 0)
+    selected = torch.where(bool_mask, as_dtype(values, acc), 0)
     w = masked_weight(bool_mask, weight, acc)
     if w is not None:
         selected = selected * w
