@@ -2,13 +2,15 @@
 
 A check runs the learner's function (or value) against this package on
 seeded random cases and the corners that matter (broadcast masks, fractional
-weights, NaN padding, empty samples), prints one line, and returns ``True``
-when the answer is right. Checks never raise: a wrong answer is a message.
+weights, NaN padding, empty samples) and returns a :class:`Verdict`: true when
+the answer is right, shown in a notebook as one line saying why. Checks never
+raise: a wrong answer is a message.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -20,9 +22,22 @@ CORRECT = "✅ Correct"
 NOT_YET = "❌ Not yet"
 
 
-def _verdict(ok: bool, message: str) -> bool:
-    print(f"{CORRECT if ok else NOT_YET}: {message}")
-    return ok
+@dataclass(frozen=True)
+class Verdict:
+    """The result of a check: true when the answer is right; shows as one line."""
+
+    ok: bool
+    message: str
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __repr__(self) -> str:
+        return f"{CORRECT if self.ok else NOT_YET}: {self.message}"
+
+
+def _verdict(ok: bool, message: str) -> Verdict:
+    return Verdict(ok, message)
 
 
 def _cases(seed: int = 0, count: int = 20) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
@@ -57,7 +72,7 @@ def _close(got: Any, expected: torch.Tensor) -> bool:
     return got.shape == expected.shape and torch.allclose(got, expected, equal_nan=True)
 
 
-def check_step_mask(expand: Callable[[torch.Tensor], torch.Tensor] | None) -> bool:
+def check_step_mask(expand: Callable[[torch.Tensor], torch.Tensor] | None) -> Verdict:
     """Exercise: turn a (B, T) step mask into one that masks whole steps of (B, T, D)."""
     for prediction, target, step_mask in _cases():
         mask, problem = _run(expand, step_mask)
@@ -73,7 +88,7 @@ def check_step_mask(expand: Callable[[torch.Tensor], torch.Tensor] | None) -> bo
     return _verdict(True, "every feature of a valid step counts, no padded step does")
 
 
-def check_count(count: Callable[[torch.Tensor, tuple[int, ...]], Any] | None) -> bool:
+def check_count(count: Callable[[torch.Tensor, tuple[int, ...]], Any] | None) -> Verdict:
     """Exercise: count the valid elements a mask selects after broadcasting."""
     for prediction, _, step_mask in _cases(seed=1):
         for mask in (step_mask.unsqueeze(-1), step_mask[:, :1, None], step_mask[:1, :, None]):
@@ -90,12 +105,14 @@ def check_count(count: Callable[[torch.Tensor, tuple[int, ...]], Any] | None) ->
     return _verdict(True, "counts match count_valid, broadcast dimensions included")
 
 
-def check_weighted_mse(loss: Callable[..., Any] | None) -> bool:
+def check_weighted_mse(loss: Callable[..., Any] | None) -> Verdict:
     """Exercise: sum(w * m * se) / sum(w * m), also for weights that sum to less than 1."""
     for prediction, target, step_mask in _cases(seed=2):
         generator = torch.Generator().manual_seed(prediction.numel())
         weight = torch.rand(prediction.shape, generator=generator, dtype=torch.float64) * 0.1
         mask = step_mask.unsqueeze(-1).expand_as(prediction)
+        if not mask.any():
+            continue  # empty batches are the subject of another chapter
         got, problem = _run(loss, prediction, target, mask, weight)
         if problem:
             return _verdict(False, problem)
@@ -109,7 +126,7 @@ def check_weighted_mse(loss: Callable[..., Any] | None) -> bool:
     return _verdict(True, "matches masked_mse_loss(weight=...), small weight sums included")
 
 
-def check_nan_safe_sum(masked_total: Callable[[torch.Tensor, torch.Tensor], Any] | None) -> bool:
+def check_nan_safe_sum(masked_total: Callable[[torch.Tensor, torch.Tensor], Any] | None) -> Verdict:
     """Exercise: a masked sum whose value and gradient ignore NaN in the padding."""
     for prediction, _, step_mask in _cases(seed=3):
         mask = step_mask.unsqueeze(-1).expand_as(prediction)
@@ -139,7 +156,7 @@ def check_nan_safe_sum(masked_total: Callable[[torch.Tensor, torch.Tensor], Any]
     return _verdict(True, "value and gradient are NaN-free, and real NaN still shows")
 
 
-def check_sample_mean(mean: Callable[[torch.Tensor, torch.Tensor], Any] | None) -> bool:
+def check_sample_mean(mean: Callable[[torch.Tensor, torch.Tensor], Any] | None) -> Verdict:
     """Exercise: mean of per-sample means that skips fully masked samples."""
     for prediction, _, step_mask in _cases(seed=4):
         values = prediction[..., 0]
@@ -156,7 +173,7 @@ def check_sample_mean(mean: Callable[[torch.Tensor, torch.Tensor], Any] | None) 
     return _verdict(True, "empty samples neither count as 0 nor produce NaN")
 
 
-def check_sample_vs_token(token_mean: float | None, sample_mean: float | None) -> bool:
+def check_sample_vs_token(token_mean: float | None, sample_mean: float | None) -> Verdict:
     """Exercise: lengths 2 and 8 with summed squared errors 4 and 40."""
     if token_mean is None or sample_mean is None:
         return _verdict(False, "fill in both numbers")
@@ -178,7 +195,7 @@ def check_sample_vs_token(token_mean: float | None, sample_mean: float | None) -
     return _verdict(False, f"recheck the {' and the '.join(wrong)}")
 
 
-def check_accumulation_count(count: Any) -> bool:
+def check_accumulation_count(count: Any) -> Verdict:
     """Exercise: the count= that three micro-batches must all pass (see the chapter's data)."""
     masks = accumulation_exercise_masks()
     expected = sum(count_valid(m, (*m.shape[:2], 3)).item() for m in masks)
@@ -197,7 +214,9 @@ def accumulation_exercise_masks() -> list[torch.Tensor]:
     return [(torch.arange(4) < torch.tensor(lens)[:, None]).unsqueeze(-1) for lens in lengths]
 
 
-def check_fp16_mse(loss: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], Any] | None) -> bool:
+def check_fp16_mse(
+    loss: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], Any] | None,
+) -> Verdict:
     """Exercise: a masked MSE of float16 tensors whose squared errors overflow float16."""
     generator = torch.Generator().manual_seed(5)
     prediction = torch.randn(8, 64, generator=generator).to(torch.float16)
