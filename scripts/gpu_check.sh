@@ -12,4 +12,4 @@ date -u +%Y-%m-%d | tee -a "$out/device.txt"
 timeout 300 python3 -m pytest -q -p no:cacheprovider -o addopts= \
     tests/test_cuda.py tests/test_losses.py tests/test_reductions.py tests/test_errors.py \
     tests/test_compile.py 2>&1 | tee "$out/pytest.txt" | tail -n 25
-timeout 240 python3 benchmarks/bench_masked_mse.py --device cuda 2>&1 | tee "$out/bench-cuda.txt"
+timeout 240 python3 benchmarks/bench_masked_mse.py --device cuda --json "$out/bench-cuda.json" 2>&1 | tee "$out/bench-cuda.txt"
