@@ -18,8 +18,8 @@ import torch
 from masked_loss.losses import masked_mse_loss
 from masked_loss.reductions import count_valid, masked_mean, masked_sum
 
-CORRECT = "✅ Correct"
-NOT_YET = "❌ Not yet"
+CORRECT = "✓ Correct"
+NOT_YET = "✗ Not yet"
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,13 @@ def _close(got: Any, expected: torch.Tensor) -> bool:
     return got.shape == expected.shape and torch.allclose(got, expected, equal_nan=True)
 
 
+def _mismatch(got: Any, expected: torch.Tensor, hint: str) -> Verdict | None:
+    """A verdict naming both scalars when ``got`` is not ``expected``; None when it is."""
+    if _close(got, expected):
+        return None
+    return _verdict(False, f"expected {expected.item():.6f}, got {float(got):.6f} ({hint})")
+
+
 def check_step_mask(expand: Callable[[torch.Tensor], torch.Tensor] | None) -> Verdict:
     """Exercise: turn a (B, T) step mask into one that masks whole steps of (B, T, D)."""
     for prediction, target, step_mask in _cases():
@@ -117,12 +124,9 @@ def check_weighted_mse(loss: Callable[..., Any] | None) -> Verdict:
         if problem:
             return _verdict(False, problem)
         expected = masked_mse_loss(prediction, target, mask, weight=weight)
-        if not _close(got, expected):
-            return _verdict(
-                False,
-                f"expected {expected.item():.6f}, got {float(got):.6f} "
-                "(check the denominator: sum of the weights of valid elements)",
-            )
+        hint = "check the denominator: sum of the weights of valid elements"
+        if (wrong := _mismatch(got, expected, hint)) is not None:
+            return wrong
     return _verdict(True, "matches masked_mse_loss(weight=...), small weight sums included")
 
 
@@ -164,12 +168,9 @@ def check_sample_mean(mean: Callable[[torch.Tensor, torch.Tensor], Any] | None) 
         if problem:
             return _verdict(False, problem)
         expected = masked_mean(values, step_mask, average="sample")
-        if not _close(got, expected):
-            return _verdict(
-                False,
-                f"expected {expected.item():.6f}, got {float(got):.6f} "
-                "(are empty samples skipped rather than counted as 0?)",
-            )
+        hint = "are empty samples skipped rather than counted as 0?"
+        if (wrong := _mismatch(got, expected, hint)) is not None:
+            return wrong
     return _verdict(True, "empty samples neither count as 0 nor produce NaN")
 
 

@@ -14,7 +14,7 @@ def test_step_mask():
     assert not ex.check_step_mask(lambda m: m)  # (B, T) misaligns with (B, T, D)
     verdict = ex.check_step_mask(None)
     assert not verdict
-    assert repr(verdict).startswith("❌ Not yet: define the function")
+    assert repr(verdict).startswith("✗ Not yet: define the function")
 
 
 def test_count():

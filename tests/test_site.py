@@ -155,19 +155,10 @@ def test_site_has_every_chapter(site):
         assert expected in pages
 
 
-@pytest.mark.parametrize("page_path", site_pages() or ["index.html"])
-def test_page_loads_cleanly(recorder, site, page_path):
-    page = recorder.page
-    page.goto(site + page_path, wait_until="networkidle")
-    if page_path == EXPLORER_PAGE:
-        page.wait_for_selector(".mle-root")
-    images = page.eval_on_selector_all(
-        "img", "els => els.map(e => ({src: e.getAttribute('src'), alt: e.getAttribute('alt')}))"
-    )
-    no_alt = [i["src"] for i in images if not (i["alt"] or "").strip()]
-    assert not no_alt, f"images without alt text on {page_path}: {no_alt}"
+def unresolved(hrefs, recorder):
+    """Same-site links whose file, or whose #fragment in that file, does not exist."""
     broken = []
-    for href in page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"):
+    for href in hrefs:
         url = urllib.parse.urlsplit(href)
         if url.scheme not in ("http", "https") or url.netloc != recorder.origin:
             continue
@@ -178,16 +169,38 @@ def test_page_loads_cleanly(recorder, site, page_path):
             broken.append(href)
         elif url.fragment and target.suffix == ".html" and url.fragment not in ids_in(target):
             broken.append(href)
+    return broken
+
+
+def open_page(recorder, site, page_path):
+    """Load a page until the network is idle (and, on its page, the explorer has rendered)."""
+    recorder.page.goto(site + page_path, wait_until="networkidle")
+    if page_path == EXPLORER_PAGE:
+        recorder.page.wait_for_selector(".mle-root")
+    return recorder.page
+
+
+@pytest.mark.parametrize("page_path", site_pages() or ["index.html"])
+def test_page_loads_cleanly(recorder, site, page_path):
+    page = open_page(recorder, site, page_path)
+    images = page.eval_on_selector_all(
+        "img", "els => els.map(e => ({src: e.getAttribute('src'), alt: e.getAttribute('alt')}))"
+    )
+    no_alt = [i["src"] for i in images if not (i["alt"] or "").strip()]
+    assert not no_alt, f"images without alt text on {page_path}: {no_alt}"
+    broken = unresolved(
+        page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"), recorder
+    )
     assert not broken, f"links that do not resolve on {page_path}: {broken}"
+    # Browsers fetch /favicon.ico unless the page names an icon; it must exist.
+    icons = page.eval_on_selector_all("link[rel~='icon']", "els => els.map(e => e.href)")
+    assert icons and not unresolved(icons, recorder), f"missing favicon on {page_path}"
     assert not recorder.problems, "\n".join(recorder.problems)
 
 
 @pytest.mark.parametrize("page_path", site_pages() or ["index.html"])
 def test_accessibility_has_no_serious_violations(recorder, site, page_path):
-    page = recorder.page
-    page.goto(site + page_path, wait_until="networkidle")
-    if page_path == EXPLORER_PAGE:
-        page.wait_for_selector(".mle-root")
+    page = open_page(recorder, site, page_path)
     page.add_script_tag(path=str(AXE))
     violations = page.evaluate(
         """async () => {
@@ -223,10 +236,8 @@ def number_in(text):
 
 def test_explorer_works_without_a_kernel(recorder, site):
     ARTIFACTS.mkdir(exist_ok=True)
-    page = recorder.page
-    page.goto(site + EXPLORER_PAGE, wait_until="networkidle")
+    page = open_page(recorder, site, EXPLORER_PAGE)
     explorer = page.locator(".mle-root")
-    explorer.wait_for()
     explorer.scroll_into_view_if_needed()
     explorer.screenshot(path=str(ARTIFACTS / "explorer-before.png"))
 
