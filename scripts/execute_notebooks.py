@@ -26,6 +26,7 @@ def execute(path: pathlib.Path) -> float:
         timeout=120,
         kernel_name="python3",
         store_widget_state=True,
+        record_timing=False,  # keeps re-runs free of timestamp-only diffs
         resources={"metadata": {"path": str(path.parent)}},
     )
     start = time.perf_counter()
