@@ -274,3 +274,18 @@ def test_explorer_works_without_a_kernel(recorder, site):
     assert "k = 0 valid" in values["counts"]
     explorer.screenshot(path=str(ARTIFACTS / "explorer-after.png"))
     assert not recorder.problems, "\n".join(recorder.problems)
+
+
+def test_axe_canary_finds_a_planted_violation(browser):
+    # Guards the accessibility test itself: axe must load and report real problems.
+    page = browser.new_page()
+    try:
+        page.set_content('<html lang="en"><body><main><img src="data:,"></main></body></html>')
+        page.add_script_tag(path=str(AXE))
+        found = page.evaluate(
+            """async () => (await axe.run(document, {resultTypes: ["violations"]}))
+                .violations.map(v => `${v.impact} ${v.id}`)"""
+        )
+    finally:
+        page.close()
+    assert "critical image-alt" in found
