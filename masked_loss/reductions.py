@@ -254,21 +254,22 @@ def masked_sum(
         check_weight(weight, values.shape)
     check_same_device(values=values, mask=mask, weight=weight)
     dims = normalize_dims(dim, values.dim())
-    total = _masked_total(values, as_bool_mask(mask), weight, dims)
+    bool_mask = as_bool_mask(mask)
+    w = masked_weight(bool_mask, weight, accumulation_dtype(values.dtype))
+    total = _masked_total(values, bool_mask, w, dims)
     return as_dtype(total.reshape(reduced_shape(values.shape, dims, keepdim)), values.dtype)
 
 
 def _masked_total(
     values: torch.Tensor,
     bool_mask: torch.Tensor,
-    weight: torch.Tensor | None,
+    masked_w: torch.Tensor | None,
     dims: tuple[int, ...],
 ) -> torch.Tensor:
-    acc = accumulation_dtype(values.dtype)
-    selected = torch.where(bool_mask, as_dtype(values, acc), 0)
-    w = masked_weight(bool_mask, weight, acc)
-    if w is not None:
-        selected = selected * w
+    """Sum over ``dims`` (kept) of the selected values, times the already-masked weights."""
+    selected = torch.where(bool_mask, as_dtype(values, accumulation_dtype(values.dtype)), 0)
+    if masked_w is not None:
+        selected = selected * masked_w
     return selected.sum(dims, keepdim=True) if dims else selected
 
 
@@ -333,8 +334,8 @@ def masked_mean(
     if check_values:
         assert_valid_values(mask, weight)
     bool_mask = as_bool_mask(mask)
-    total = _masked_total(values, bool_mask, weight, dims)
-    w = masked_weight(bool_mask, weight, total.dtype)
+    w = masked_weight(bool_mask, weight, accumulation_dtype(values.dtype))
+    total = _masked_total(values, bool_mask, w, dims)
     valid = sum_as_if_expanded(bool_mask if w is None else w, values.shape, dims)
     return finish_reduction(
         total,

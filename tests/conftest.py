@@ -13,13 +13,6 @@ settings.register_profile(
 )
 settings.load_profile("ci")
 
-DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-
-
-@pytest.fixture(params=DEVICES)
-def device(request):
-    return torch.device(request.param)
-
 
 @pytest.fixture(autouse=True)
 def _seed():
