@@ -11,7 +11,7 @@ import platform
 
 import torch
 
-from masked_loss.benchmark import format_table, run, save_json
+from masked_loss.teaching.benchmark import format_table, run, save_json
 
 
 def main() -> None:

@@ -2,7 +2,7 @@
 
 The data-parallel test starts two CPU processes that talk over the ``gloo``
 backend on 127.0.0.1 and wrap the model in ``DistributedDataParallel``
-(:func:`masked_loss.book.ddp_gradients`, also run in the book).
+(:func:`masked_loss.teaching.book.ddp_gradients`, also run in the book).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import torch
 import torch.distributed as dist
 
 import masked_loss as ml
-from masked_loss.book import ddp_demo_batch, ddp_demo_model, ddp_gradients, full_batch_gradients
+from masked_loss.teaching.book import ddp_demo_batch, ddp_demo_model, ddp_gradients, full_batch_gradients
 
 WORLD_SIZE = 2
 

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 
 import masked_loss as ml
-from masked_loss import exercises as ex
+from masked_loss.teaching import exercises as ex
 
 
 def test_step_mask():

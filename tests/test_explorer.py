@@ -12,9 +12,9 @@ import pytest
 import torch
 
 import masked_loss as ml
-from masked_loss.widget import TUTORIAL_EXAMPLE, MaskExplorer, random_example
+from masked_loss.teaching.widget import TUTORIAL_EXAMPLE, MaskExplorer, random_example
 
-EXPLORER_JS = pathlib.Path(ml.__file__).parent / "static" / "explorer.js"
+EXPLORER_JS = pathlib.Path(ml.__file__).parent / "teaching" / "static" / "explorer.js"
 RUNNER = """
 import { compute } from %s;
 const cases = JSON.parse(await new Promise((resolve) => {

@@ -143,3 +143,35 @@ def ddp_gradients(world_size: int = 2) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory() as out_dir:
         mp.spawn(_ddp_worker, args=(world_size, port, out_dir), nprocs=world_size, join=True)
         return [torch.load(os.path.join(out_dir, f"rank{r}.pt")) for r in range(world_size)]
+
+
+class ClaimError(AssertionError):
+    """A sentence of the book that the executed data no longer support."""
+
+
+def claim(condition: Any, sentence: str) -> None:
+    """Assert that the data beside a sentence of prose support it.
+
+    Every comparative or quantitative sentence in a chapter has a hidden cell
+    that calls ``claim`` with the condition that makes it true. If the data
+    change and stop supporting the sentence, executing the notebook (nbval,
+    ``make execute``) fails and names the sentence.
+
+    Args:
+        condition: a bool, or a bool tensor that must be all true.
+        sentence: the sentence (or its gist) that the condition backs.
+
+    Raises:
+        ClaimError: when the condition does not hold.
+
+    Example:
+        >>> claim(2 > 1, "two is larger than one")
+        >>> claim(torch.tensor([True, False]), "every entry is true")
+        Traceback (most recent call last):
+        ...
+        masked_loss.teaching.book.ClaimError: the book says "every entry is true", but the data do not support it
+    """
+    if isinstance(condition, torch.Tensor):
+        condition = bool(condition.all())
+    if not condition:
+        raise ClaimError(f'the book says "{sentence}", but the data do not support it')

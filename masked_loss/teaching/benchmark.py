@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch.utils import benchmark as torch_benchmark
 
 from masked_loss.losses import masked_mse_loss, naive_masked_mse_loss
-from masked_loss.recipe import masked_mse_in_three_lines
+from masked_loss.teaching.recipe import masked_mse_in_three_lines
 
 LossFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 
