@@ -12,7 +12,12 @@ import torch
 import torch.distributed as dist
 
 import masked_loss as ml
-from masked_loss.teaching.book import ddp_demo_batch, ddp_demo_model, ddp_gradients, full_batch_gradients
+from masked_loss.teaching.book import (
+    ddp_demo_batch,
+    ddp_demo_model,
+    ddp_gradients,
+    full_batch_gradients,
+)
 
 WORLD_SIZE = 2
 

@@ -169,7 +169,8 @@ def claim(condition: Any, sentence: str) -> None:
         >>> claim(torch.tensor([True, False]), "every entry is true")
         Traceback (most recent call last):
         ...
-        masked_loss.teaching.book.ClaimError: the book says "every entry is true", but the data do not support it
+        masked_loss.teaching.book.ClaimError: the book says "every entry is true", but the data
+        do not support it
     """
     if isinstance(condition, torch.Tensor):
         condition = bool(condition.all())
