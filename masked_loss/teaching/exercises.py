@@ -16,7 +16,7 @@ from typing import Any
 import torch
 
 from masked_loss.losses import masked_mse_loss
-from masked_loss.reductions import count_valid, masked_mean, masked_sum
+from masked_loss.reductions import count_valid, masked_mean
 
 CORRECT = "✓ Correct"
 NOT_YET = "✗ Not yet"
@@ -79,20 +79,47 @@ def _mismatch(got: Any, expected: torch.Tensor, hint: str) -> Verdict | None:
     return _verdict(False, f"expected {expected.item():.6f}, got {float(got):.6f} ({hint})")
 
 
+def _channels_first_cases() -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """(prediction (B, D, T), target, step mask (B, T)): random shapes plus the silent corners.
+
+    With T == D a ``(B, T, 1)`` mask broadcasts against ``(B, D, T)`` without an
+    error, and with B == D so does a bare ``(B, T)`` mask: both along the wrong
+    axes. Those corners come first, so a misaligned mask cannot slip through.
+    """
+    generator = torch.Generator().manual_seed(6)
+    cases = []
+    for b, d, t in [(2, 3, 3), (3, 3, 4), (2, 4, 4), *[(0, 0, 0)] * 12]:
+        if b == 0:
+            b, d, t = (int(v) for v in torch.randint(1, 6, (3,), generator=generator))
+        prediction = torch.randn(b, d, t, generator=generator, dtype=torch.float64)
+        target = torch.randn(b, d, t, generator=generator, dtype=torch.float64)
+        step_mask = torch.rand(b, t, generator=generator) < 0.6
+        step_mask[0, 0] = True  # never empty: the empty case has its own chapter
+        if t > 1:
+            step_mask[0, -1] = False  # at least one padded step
+        cases.append((prediction, target, step_mask))
+    return cases
+
+
 def check_step_mask(expand: Callable[[torch.Tensor], torch.Tensor] | None) -> Verdict:
-    """Exercise: turn a (B, T) step mask into one that masks whole steps of (B, T, D)."""
-    for prediction, target, step_mask in _cases():
+    """Exercise: turn a (B, T) step mask into one that masks whole steps of (B, D, T) outputs."""
+    for prediction, target, step_mask in _channels_first_cases():
         mask, problem = _run(expand, step_mask)
         if problem:
             return _verdict(False, problem)
+        shapes = f"a {tuple(step_mask.shape)} step mask over {tuple(prediction.shape)} outputs"
         try:
             got = masked_mse_loss(prediction, target, mask)
-        except (TypeError, ValueError) as error:
-            return _verdict(False, f"masked_mse_loss refused your mask: {error}")
-        expected = masked_mse_loss(prediction, target, step_mask.unsqueeze(-1))
+        except (TypeError, ValueError, RuntimeError) as error:
+            return _verdict(False, f"{shapes}: masked_mse_loss refused your mask: {error}")
+        expected = masked_mse_loss(prediction, target, step_mask[:, None, :])
         if not _close(got, expected):
-            return _verdict(False, f"wrong loss for a {tuple(step_mask.shape)} step mask")
-    return _verdict(True, "every feature of a valid step counts, no padded step does")
+            return _verdict(
+                False,
+                f"{shapes}: your mask was accepted but lines up with the wrong axes "
+                "(broadcasting aligns shapes from the right)",
+            )
+    return _verdict(True, "every channel of a valid step counts, no padded step does")
 
 
 def check_count(count: Callable[[torch.Tensor, tuple[int, ...]], Any] | None) -> Verdict:
@@ -130,34 +157,60 @@ def check_weighted_mse(loss: Callable[..., Any] | None) -> Verdict:
     return _verdict(True, "matches masked_mse_loss(weight=...), small weight sums included")
 
 
-def check_nan_safe_sum(masked_total: Callable[[torch.Tensor, torch.Tensor], Any] | None) -> Verdict:
-    """Exercise: a masked sum whose value and gradient ignore NaN in the padding."""
-    for prediction, _, step_mask in _cases(seed=3):
+def _nan_padded_cases() -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """(prediction, target, mask) with NaN and inf in the target's padding."""
+    cases = []
+    for prediction, target, step_mask in _cases(seed=3):
         mask = step_mask.unsqueeze(-1).expand_as(prediction)
-        values = prediction.masked_fill(~mask, float("nan")).requires_grad_()
-        got, problem = _run(masked_total, values, mask)
+        target = target.masked_fill(~mask, float("nan"))
+        target.view(-1)[(~mask).reshape(-1).nonzero()[:1]] = float("inf")
+        cases.append((prediction, target, mask))
+    return cases
+
+
+def check_nan_safe_sum(
+    masked_sse: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], Any] | None,
+) -> Verdict:
+    """Exercise: a masked sum of squared errors whose value *and* gradient ignore NaN padding.
+
+    The target holds NaN (and inf) wherever the mask is false. The value must
+    equal the sum over valid elements, the gradient with respect to the
+    prediction must be 2 (x - y) at valid elements and 0 at padded ones, and a
+    NaN in a *valid* target must still make the result NaN.
+    """
+    for prediction, target, mask in _nan_padded_cases():
+        leaf = prediction.clone().requires_grad_()
+        got, problem = _run(masked_sse, leaf, target, mask)
         if problem:
             return _verdict(False, problem)
-        expected = masked_sum(values.detach(), mask)
-        if not _close(got.detach() if isinstance(got, torch.Tensor) else got, expected):
+        reference = prediction.clone().requires_grad_()
+        expected = masked_mse_loss(reference, target, mask, "sum")
+        (expected_grad,) = torch.autograd.grad(expected, reference)
+        value = got.detach() if isinstance(got, torch.Tensor) else got
+        if not _close(value, expected.detach()):
             return _verdict(False, "the value is wrong (or NaN) with NaN in the padding")
         if not isinstance(got, torch.Tensor) or not got.requires_grad:
-            return _verdict(False, "return a tensor that is still connected to `values`")
-        (grad,) = torch.autograd.grad(got, values)
+            return _verdict(False, "return a tensor that is still connected to `prediction`")
+        (grad,) = torch.autograd.grad(got, leaf)
         if not torch.isfinite(grad).all():
-            return _verdict(False, "the value is right, but the gradient has NaN: select, then sum")
-    # A NaN in a *valid* element is a real problem and must stay visible.
-    values = torch.tensor(
-        [1.0, float("nan"), float("nan")], dtype=torch.float64, requires_grad=True
-    )
-    got, problem = _run(masked_total, values, torch.tensor([True, True, False]))
+            return _verdict(
+                False,
+                "the value is right, but the gradient has NaN: the backward of the square, "
+                "2 (x - y), is NaN at padded elements. Select before squaring",
+            )
+        if not torch.allclose(grad, expected_grad):
+            return _verdict(False, "the value is right, but the gradient is not 2 (x - y)")
+    # A NaN in a *valid* target is a real problem and must stay visible.
+    prediction = torch.zeros(3, dtype=torch.float64, requires_grad=True)
+    target = torch.tensor([1.0, float("nan"), float("nan")], dtype=torch.float64)
+    got, problem = _run(masked_sse, prediction, target, torch.tensor([True, True, False]))
     if problem:
         return _verdict(False, problem)
-    if not torch.isnan(torch.as_tensor(got)):
+    if not torch.isnan(torch.as_tensor(got.detach() if isinstance(got, torch.Tensor) else got)):
         return _verdict(
-            False, "a NaN in a valid element was hidden (nansum?): only padding is dropped"
+            False, "a NaN in a valid element was hidden (nansum? nan_to_num?): only drop padding"
         )
-    return _verdict(True, "value and gradient are NaN-free, and real NaN still shows")
+    return _verdict(True, "value and gradient are NaN-free, and a real NaN still shows")
 
 
 def check_sample_mean(mean: Callable[[torch.Tensor, torch.Tensor], Any] | None) -> Verdict:
