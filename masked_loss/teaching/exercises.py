@@ -290,3 +290,111 @@ def check_fp16_mse(
     if error > 1e-3:
         return _verdict(False, f"relative error {error:.2%} against a float64 reference")
     return _verdict(True, f"{got.item():.1f}, within float16 rounding of the float64 value")
+
+
+# --- Part 1: the bug (chapters 2, 3 and 5) ------------------------------------
+
+
+def _number(value: Any) -> float | None:
+    """``value`` as a float, or None for an unfilled template (None, ``...``) or a non-number."""
+    if value is None or value is Ellipsis:
+        return None
+    try:
+        return float(torch.as_tensor(value, dtype=torch.float64).reshape(()))
+    except (TypeError, ValueError, RuntimeError):
+        return None
+
+
+def tutorial_example() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The tutorial's two rows of three predictions, targets and 0/1 mask."""
+    inputs = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    targets = torch.tensor([[2.0, 3.0, 4.0], [3.0, 4.0, 5.0]])
+    mask = torch.tensor([[1, 0, 1], [0, 1, 1]])
+    return inputs, targets, mask
+
+
+def check_tutorial_prediction(mean: Any, total: Any, elementwise: Any) -> Verdict:
+    """Exercise: predict what the tutorial's code prints for 'mean', 'sum' and 'none'."""
+    from masked_loss.losses import naive_masked_mse_loss
+
+    inputs, targets, mask = tutorial_example()
+    expected = {r: naive_masked_mse_loss(inputs, targets, mask, r) for r in ("mean", "sum", "none")}
+    guess_mean, guess_total = _number(mean), _number(total)
+    if guess_mean is None or guess_total is None or elementwise is None or elementwise is ...:
+        return _verdict(False, "fill in all three predictions (a 2 x 3 list for 'none')")
+    correct_mean = masked_mse_loss(inputs, targets, mask).item()
+    if abs(guess_mean - expected["mean"].item()) > 1e-3:
+        if abs(guess_mean - correct_mean) < 1e-3:
+            hint = "that is the correct masked mean, but MSELoss never sees the mask"
+        else:
+            hint = "count what 'mean' divides by: every element it is handed"
+        actual = expected["mean"].item()
+        return _verdict(False, f"'mean' returns {actual:.4f}, not {guess_mean:g} ({hint})")
+    if abs(guess_total - expected["sum"].item()) > 1e-3:
+        return _verdict(False, "recheck 'sum': add the squared errors of the valid elements")
+    try:
+        guess_none = torch.as_tensor(elementwise, dtype=torch.float32)
+    except (TypeError, ValueError, RuntimeError):
+        return _verdict(False, "give 'none' as a 2 x 3 nested list of numbers")
+    same_shape = guess_none.shape == expected["none"].shape
+    if not same_shape or not torch.allclose(guess_none, expected["none"]):
+        return _verdict(False, "recheck 'none': one squared error per element, 0 where masked")
+    total_value, mean_value = expected["sum"].item(), expected["mean"].item()
+    return _verdict(
+        True, f"{total_value:g} divided by all {mask.numel()} elements: {mean_value:.4f}"
+    )
+
+
+def check_k_over_n(factor: Callable[[torch.Tensor, tuple[int, ...]], Any] | None) -> Verdict:
+    """Exercise: the factor naive / correct for a mask broadcast over ``shape``, derived."""
+    from masked_loss.losses import naive_masked_mse_loss
+
+    for prediction, target, step_mask in _cases(seed=6):
+        for mask in (step_mask.unsqueeze(-1), step_mask.unsqueeze(-1).expand_as(prediction)):
+            correct = masked_mse_loss(prediction, target, mask)
+            if not mask.any():
+                continue  # nothing valid: the ratio is undefined
+            expected = naive_masked_mse_loss(prediction, target, mask) / correct
+            got, problem = _run(factor, mask, tuple(prediction.shape))
+            if problem:
+                return _verdict(False, problem)
+            value = _number(got)
+            if value is None:
+                return _verdict(False, "return one number (a float or a 0-d tensor)")
+            if abs(value - expected.item()) > 1e-6:
+                return _verdict(
+                    False,
+                    f"a {tuple(mask.shape)} mask over {tuple(prediction.shape)}: the naive loss is "
+                    f"{expected.item():.4f} times the correct one, you gave {value:.4f} "
+                    "(k counts valid elements after broadcasting; N counts every element)",
+                )
+    return _verdict(True, "the naive loss is the correct one times k/N, broadcast masks included")
+
+
+def denominator_exercise() -> tuple[torch.Tensor, tuple[int, int, int]]:
+    """Sequence lengths and the prediction shape ``(B, T, D)`` of the denominator exercise."""
+    return torch.tensor([3, 1, 4]), (3, 4, 2)
+
+
+def check_denominators(correct: Any, naive: Any) -> Verdict:
+    """Exercise: what the correct and the naive mean divide by, for the exercise's batch."""
+    lengths, shape = denominator_exercise()
+    mask = (torch.arange(shape[1]) < lengths[:, None]).unsqueeze(-1)
+    expected_correct = count_valid(mask, shape).item()
+    expected_naive = torch.Size(shape).numel()
+    got_correct, got_naive = _number(correct), _number(naive)
+    if got_correct is None or got_naive is None:
+        return _verdict(False, "fill in both numbers")
+    if got_correct != expected_correct:
+        if got_correct == mask.sum().item():
+            hint = "that counts valid steps; each step holds several features"
+        else:
+            hint = "count valid elements after broadcasting the mask to the predictions"
+        return _verdict(False, f"the correct mean does not divide by {got_correct:g} ({hint})")
+    if got_naive != expected_naive:
+        if got_naive == mask.numel():
+            hint = "that is the mask's size; F.mse_loss sees the zeroed predictions"
+        else:
+            hint = "'mean' divides by every element it is handed, padding included"
+        return _verdict(False, f"the naive mean does not divide by {got_naive:g} ({hint})")
+    return _verdict(True, f"{expected_correct} valid elements against {expected_naive} in all")
