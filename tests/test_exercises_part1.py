@@ -80,3 +80,37 @@ def test_denominators_template():
         verdict = ex.check_denominators(*answer)
         assert _not_yet(verdict)
         assert "fill in" in repr(verdict)
+
+
+def test_cheatsheet_calls_run():
+    """Every call in the cheat sheet's tables runs with the package as it is."""
+    import pathlib
+    import re
+
+    page = pathlib.Path(__file__).resolve().parent.parent / "book" / "cheatsheet.md"
+    rows = [line for line in page.read_text(encoding="utf-8").splitlines() if line.startswith("|")]
+    calls = [s for row in rows for s in re.findall(r"`([^`]+)`", row) if "(" in s[1:]]
+    assert len(calls) >= 15
+    B, T, D = 3, 4, 2
+    generator = torch.Generator().manual_seed(0)
+    lengths = torch.tensor([3, 1, 0])
+    namespace = {name: getattr(ml, name) for name in ml.__all__} | {
+        "torch": torch,
+        "T": T,
+        "lengths": lengths,
+        "pred": torch.randn(B, T, D, generator=generator, requires_grad=True),
+        "target": torch.randn(B, T, D, generator=generator),
+        "mask": (torch.arange(T) < lengths[:, None]).unsqueeze(-1),
+        "step_mask": torch.arange(T) < lengths[:, None],
+        "micro_masks": [torch.ones(B, T, 1, dtype=torch.bool)] * 2,
+        "values": torch.randn(B, T, D, generator=generator),
+        "w": torch.rand(B, T, 1, generator=generator),
+        "C": 5.0,
+        "total": torch.tensor(12),
+    }
+    for call in calls:
+        statement = call.split(" with ")[0]
+        try:
+            exec(statement, namespace)
+        except Exception as error:  # pragma: no cover - the message names the call
+            raise AssertionError(f"cheat sheet call fails: {statement!r}: {error}") from error
