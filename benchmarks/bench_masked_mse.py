@@ -1,7 +1,14 @@
-"""Benchmark: masked MSE forward+backward, every formulation as a ratio to naive.
+"""Benchmark: every masked loss against its naive counterpart, forward+backward.
 
-python benchmarks/bench_masked_mse.py            # CPU, plus CUDA when present
-python benchmarks/bench_masked_mse.py --quick    # fewer rounds, no compile
+python benchmarks/bench_masked_mse.py                  # CPU, plus CUDA when present
+python benchmarks/bench_masked_mse.py --quick          # fewer rounds, no compile
+python benchmarks/bench_masked_mse.py --json out.json  # also save the loss matrix
+
+Prints two tables in one run: the masked-MSE formulations as ratios to the
+naive F.mse_loss(p*m, t*m), and the loss matrix (MSE, L1, Huber x float32,
+bfloat16 x sizes x broadcast and full masks x weights) with the time ratio,
+the bytes saved for backward and the aten operations dispatched, each beside
+the naive loss's.
 """
 
 from __future__ import annotations
@@ -11,7 +18,13 @@ import platform
 
 import torch
 
-from masked_loss.teaching.benchmark import format_table, run, save_json
+from masked_loss.teaching.benchmark import (
+    format_matrix,
+    format_table,
+    run,
+    run_matrix,
+    save_matrix_json,
+)
 
 
 def main() -> None:
@@ -21,7 +34,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="3 short rounds, no torch.compile")
     parser.add_argument("--device", action="append", help="cpu and/or cuda (default: all present)")
     parser.add_argument(
-        "--json", metavar="PATH", help="also write the last device's results as JSON"
+        "--json", metavar="PATH", help="also write the last device's matrix as JSON"
     )
     args = parser.parse_args()
     devices = args.device or (["cpu"] + (["cuda"] if torch.cuda.is_available() else []))
@@ -34,10 +47,15 @@ def main() -> None:
         if device == "cuda":
             sizes += (((64, 4096, 256), (64, 4096, 1)),)
         options = {"rounds": 3, "seconds": 0.1, "compile": False} if args.quick else {}
-        results = run(device, sizes, **options)
-        print(format_table(results))
+        print(format_table(run(device, sizes, **options)))
+        matrix_options = {"rounds": 3, "seconds": 0.02} if args.quick else {}
+        matrix = run_matrix(device, **matrix_options)
+        print(format_matrix(matrix))
+        worst = max(matrix, key=lambda r: r.ratio)
+        print(f"worst time ratio {worst.ratio:.2f} ({worst.loss}, {worst.dtype}, {worst.shape}, "
+              f"mask {worst.mask_shape}, weight {worst.weight_shape})")  # fmt: skip
         if args.json:
-            save_json(results, args.json)
+            save_matrix_json(matrix, args.json)
 
 
 if __name__ == "__main__":

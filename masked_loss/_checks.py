@@ -8,8 +8,9 @@ asynchronous: see :func:`check_values`.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 
@@ -29,8 +30,9 @@ def check_choice(name: str, value: str, choices: Sequence[str]) -> None:
 
 
 def check_same_device(**tensors: torch.Tensor | None) -> None:
+    """All tensors on one device; a 0-d CPU tensor may go with any device, as in torch."""
     present = {name: t for name, t in tensors.items() if t is not None}
-    devices = {t.device for t in present.values()}
+    devices = {t.device for t in present.values() if not (t.dim() == 0 and t.device.type == "cpu")}
     if len(devices) > 1:
         listed = ", ".join(f"{name} on {t.device}" for name, t in present.items())
         raise ValueError(f"all tensors must be on the same device, got {listed}")
@@ -81,6 +83,21 @@ def check_weight(weight: torch.Tensor, shape: torch.Size) -> None:
     check_broadcastable("weight", weight, shape)
 
 
+def check_values_tensor(values: torch.Tensor) -> None:
+    """Values to reduce must be real floating point: integers would be summed inexactly.
+
+    A float32 sum rounds 16777217 to 16777216 and an 8-bit one wraps, so
+    integer, bool and complex values are refused rather than summed wrongly.
+    """
+    if not isinstance(values, torch.Tensor):
+        raise TypeError(f"values must be a torch.Tensor, got {type(values).__name__}")
+    if not values.is_floating_point():
+        raise TypeError(
+            f"values must be a real floating-point tensor, got dtype {values.dtype}; "
+            "convert it first, e.g. values.double() for exact integer sums"
+        )
+
+
 def check_input_target(input: torch.Tensor, target: torch.Tensor) -> None:
     for name, t in (("input", input), ("target", target)):
         if not isinstance(t, torch.Tensor):
@@ -94,31 +111,128 @@ def check_input_target(input: torch.Tensor, target: torch.Tensor) -> None:
         )
 
 
-def normalize_dims(dim: int | Sequence[int] | None, ndim: int) -> tuple[int, ...]:
-    """Return the reduced dimensions as sorted non-negative ints (all when ``None``)."""
+def _as_dim_tuple(dim: Any) -> tuple[int, ...]:
+    """``dim`` as a tuple of Python ints; accepts any integer type (e.g. ``numpy.int64``)."""
+    try:
+        return (operator.index(dim),)
+    except TypeError:
+        pass
+    if isinstance(dim, (str, bytes)) or not isinstance(dim, Sequence):
+        raise TypeError(f"dim must be an int, a sequence of ints or None, got {dim!r}")
+    try:
+        return tuple(operator.index(d) for d in dim)
+    except TypeError:
+        raise TypeError(f"dim must be an int, a sequence of ints or None, got {dim!r}") from None
+
+
+def normalize_dims(dim: Any, ndim: int) -> tuple[int, ...]:
+    """Return the reduced dimensions as sorted non-negative ints (all when ``None``).
+
+    As in ``torch.sum``, a 0-d tensor accepts ``dim=0`` and ``dim=-1``; it has
+    nothing to reduce, so the result is ``()``.
+    """
     if dim is None:
         return tuple(range(ndim))
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    dims = _as_dim_tuple(dim)
     if not dims:
         raise ValueError("dim must name at least one dimension; pass dim=None to reduce all")
-    normalized = []
+    bound = max(ndim, 1)
     for d in dims:
-        if not -ndim <= d < max(ndim, 1):
-            raise IndexError(f"dim {d} is out of range for a tensor with {ndim} dimensions")
-        normalized.append(d % ndim if ndim else 0)
+        if not -bound <= d < bound:
+            raise IndexError(
+                f"dim {d} is out of range for a tensor with {ndim} dimensions "
+                f"(expected a dim in [{-bound}, {bound - 1}])"
+            )
+    normalized = [d % bound for d in dims]
     if len(set(normalized)) != len(normalized):
         raise ValueError(f"dim {tuple(dims)} names a dimension more than once")
-    return tuple(sorted(normalized))
+    return tuple(sorted(normalized)) if ndim else ()
 
 
-def assert_valid_values(mask: torch.Tensor, weight: torch.Tensor | None) -> None:
-    """Assert mask entries are 0/1 and weights are non-negative, without a host sync.
+def assert_valid_values(
+    mask: torch.Tensor, weight: torch.Tensor | None, count: torch.Tensor | float | None = None
+) -> None:
+    """Assert the values of mask, weight and count are sensible, without a host sync.
 
-    ``torch._assert_async`` queues the check on the device: on CUDA a failure
-    surfaces at the next synchronisation as a device-side assertion; on the CPU
-    it raises at once.
+    The mask must hold only 0/1; the weight must be finite and non-negative
+    at valid positions (padding may hold anything, NaN included, since it is
+    never read); a tensor ``count`` must be non-negative. ``torch._assert_async``
+    queues each check on the device: on CUDA a failure surfaces at the next
+    synchronisation as a device-side assertion; on the CPU it raises at once.
     """
     if mask.dtype != torch.bool:
         torch._assert_async(((mask == 0) | (mask == 1)).all(), "mask entries must be 0 or 1")
     if weight is not None:
-        torch._assert_async((weight >= 0).all(), "weight entries must be non-negative")
+        sensible = torch.where(mask != 0, (weight >= 0) & torch.isfinite(weight), True)
+        torch._assert_async(
+            sensible.all(), "weight entries at valid positions must be finite and non-negative"
+        )
+    if isinstance(count, torch.Tensor):
+        torch._assert_async((count >= 0).all(), "count entries must be non-negative")
+
+
+def _check_count(count: object) -> None:
+    if count is None:
+        return
+    if isinstance(count, torch.Tensor):
+        if count.dtype == torch.bool or count.is_complex():
+            raise TypeError(f"count must be a real number or tensor, got dtype {count.dtype}")
+        return
+    if isinstance(count, bool) or not isinstance(count, int | float):
+        raise TypeError(f"count must be a number or a tensor, got {type(count).__name__}")
+    if not count >= 0:  # also refuses NaN
+        raise ValueError(f"count must be non-negative, got {count}")
+
+
+def check_options(
+    reduction: str,
+    *,
+    dim: Any,
+    keepdim: Any,
+    count: object,
+    empty: str,
+    average: str,
+    check_values: Any,
+) -> None:
+    """Validate every option of a masked mean or loss; refuse those that would be ignored.
+
+    Shared by the functional forms and the modules' constructors, so an
+    option that does not apply to the chosen reduction is an error in both.
+    """
+    check_choice("reduction", reduction, REDUCTIONS)
+    check_choice("empty", empty, EMPTY_POLICIES)
+    check_choice("average", average, AVERAGES)
+    for name, flag in (("keepdim", keepdim), ("check_values", check_values)):
+        if not isinstance(flag, bool):
+            raise TypeError(f"{name} must be a bool, got {flag!r}")
+    if dim is not None and not _as_dim_tuple(dim):
+        raise ValueError("dim must name at least one dimension; pass dim=None to reduce all")
+    _check_count(count)
+    given = {
+        "dim": dim is not None,
+        "keepdim": keepdim,
+        "count": count is not None,
+        "empty": empty != "zero",
+        "average": average != "element",
+    }
+    if reduction == "none":
+        unused = [name for name in ("dim", "keepdim", "count", "empty", "average") if given[name]]
+        if unused:
+            raise ValueError(
+                f"{', '.join(unused)} does not apply to reduction='none', which returns one "
+                "loss per element; drop it or choose reduction='mean' or 'sum'"
+            )
+    if reduction == "sum":
+        unused = [name for name in ("count", "empty", "average") if given[name]]
+        if unused:
+            raise ValueError(
+                f"{', '.join(unused)} only applies to reduction='mean' (a sum has no "
+                "denominator and an empty sum is 0); drop it or choose reduction='mean'"
+            )
+    if average == "sample":
+        unused = [name for name in ("dim", "keepdim", "count") if given[name]]
+        if unused:
+            raise ValueError(
+                f"{', '.join(unused)} cannot be combined with average='sample', which "
+                "averages one mean per sample (dimension 0) into a scalar"
+            )

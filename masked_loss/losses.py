@@ -1,8 +1,13 @@
 """Masked regression losses (MSE, L1, Huber) and the naive pattern they replace.
 
-Each loss is "a pointwise function of the masked difference, then a masked
-reduction". The difference is selected with ``torch.where`` before any
-arithmetic, so NaN/inf in padding never reaches the loss or the gradient.
+Each loss is "select the valid differences, apply a pointwise function, then
+reduce", on the core of :mod:`masked_loss.reductions`: the difference is
+selected with :func:`~masked_loss.reductions.select_valid` before any
+arithmetic, so NaN/inf in padding never reaches the loss or the gradient, and
+the sum, count and division are the ones :func:`~masked_loss.masked_mean`
+uses. Every step is a differentiable PyTorch operation, so the losses have
+correct second derivatives and work under ``torch.func``, forward-mode AD,
+``torch.jit.trace``, ``torch.export`` and ``torch.compile``.
 """
 
 from __future__ import annotations
@@ -12,131 +17,55 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.autograd.function import once_differentiable
 
 from masked_loss._checks import (
-    REDUCTIONS,
     Average,
     EmptyPolicy,
     Reduction,
     assert_valid_values,
-    check_choice,
     check_input_target,
     check_mask,
+    check_options,
     check_same_device,
     check_weight,
 )
 from masked_loss.reductions import (
     Dim,
-    accumulation_dtype,
+    _reduced_dims,
+    _tensor_or_none,
     as_bool_mask,
     as_dtype,
-    check_reduction_options,
+    check_count_shape,
+    compute_dtype,
     finish_reduction,
-    masked_weight,
-    sum_as_if_expanded,
+    reduce_selected,
+    select_valid,
 )
 
 
-def _pointwise(kind: str, diff: torch.Tensor, delta: float) -> torch.Tensor:
-    if kind == "squared":
-        return diff * diff
-    if kind == "absolute":
-        return diff.abs()
-    abs_diff = diff.abs()
-    return torch.where(abs_diff < delta, 0.5 * diff * diff, delta * (abs_diff - 0.5 * delta))
+def _pointwise(kind: str, diff: torch.Tensor, delta: float, reduction: str) -> torch.Tensor:
+    """The loss of each (selected) difference, or their sum (``reduction='sum'``).
 
-
-def _pointwise_derivative(
-    kind: str, diff: torch.Tensor, delta: float, scale: torch.Tensor
-) -> torch.Tensor:
-    """``f'(diff) * scale``; ``scale`` is small (the reduced shape), so fold it in first."""
-    if kind == "squared":
-        return diff * (2 * scale)
-    if kind == "absolute":
-        return diff.sign() * scale
-    return diff.clamp(-delta, delta) * scale
-
-
-def _masked_difference(
-    input: torch.Tensor, target: torch.Tensor, bool_mask: torch.Tensor, acc: torch.dtype
-) -> torch.Tensor:
-    # torch.where *selects*: unlike multiplying by the mask, a NaN in the
-    # padding is dropped in the forward pass and gets a 0 gradient.
-    return torch.where(bool_mask, as_dtype(input, acc) - as_dtype(target, acc), 0)
-
-
-_SAME_WIDTH_INT = {
-    torch.float64: torch.int64,
-    torch.float32: torch.int32,
-    torch.float16: torch.int16,
-    torch.bfloat16: torch.int16,
-}
-
-
-def _zero_masked_in_place(values: torch.Tensor, bool_mask: torch.Tensor) -> torch.Tensor:
-    """Set masked entries of ``values`` to +0.0; NaN-safe, outside autograd.
-
-    Same result as ``torch.where(mask, values, 0)``. On the CPU, ``torch.where``
-    with a bool condition is several times slower than one multiplication,
-    while a bitwise AND with an all-ones/all-zeros word is just as fast, so
-    there the masked bits are cleared instead. (Multiplying by the mask would
-    be as fast but keeps NaN: ``nan * 0`` is ``nan``.) On a GPU both are
-    memory-bound and ``torch.where`` is one kernel.
+    Every loss is 0 at 0, so masked positions stay exactly 0. ``F.mse_loss``
+    and ``F.huber_loss`` against a zero target are single fused kernels
+    forward and backward (a ``torch.where`` formula for Huber is several
+    times slower on the CPU), and they sum with PyTorch's pairwise-accurate
+    reduction.
     """
-    if values.device.type != "cpu":
-        return torch.where(bool_mask, values, 0)
-    int_dtype = _SAME_WIDTH_INT[values.dtype]
-    keep_bits = bool_mask.to(int_dtype).neg_()  # -1 is all ones in two's complement
-    values.view(int_dtype).bitwise_and_(keep_bits)
-    return values
+    if kind == "absolute":
+        loss = diff.abs()
+        return loss.sum() if reduction == "sum" else loss
+    zero = diff.new_zeros(()).expand_as(diff)
+    if kind == "squared":
+        return F.mse_loss(diff, zero, reduction=reduction)
+    return F.huber_loss(diff, zero, reduction=reduction, delta=delta)
 
 
-class _MaskedPointwiseSum(torch.autograd.Function):
-    """Forward and backward of ``sum(w * f(masked input - target))`` in one pass each.
-
-    Saving only the masked difference (instead of letting autograd record
-    ``sub``, ``where``, ``mul`` and ``sum``) makes the correct loss as cheap as
-    the naive one. Gradients flow to ``input`` and ``target``; a weight that
-    requires grad takes the plain autograd path instead.
-    """
-
-    @staticmethod
-    def forward(  # type: ignore[override]
-        ctx: Any,
-        input: torch.Tensor,
-        target: torch.Tensor,
-        bool_mask: torch.Tensor,
-        weight: torch.Tensor | None,
-        dims: tuple[int, ...],
-        kind: str,
-        delta: float,
-    ) -> torch.Tensor:
-        acc = accumulation_dtype(input.dtype)
-        diff = _zero_masked_in_place(as_dtype(input, acc) - as_dtype(target, acc), bool_mask)
-        ctx.save_for_backward(diff, weight)
-        ctx.kind, ctx.delta = kind, delta
-        ctx.input_dtype, ctx.target_dtype = input.dtype, target.dtype
-        if kind == "squared" and len(dims) == diff.dim() > 0:
-            # A dot product reads diff once and needs no temporary.
-            flat = diff.reshape(-1)
-            weighted = flat if weight is None else (diff * weight).reshape(-1)
-            return torch.dot(weighted, flat).reshape((1,) * diff.dim())
-        loss = _pointwise(kind, diff, delta)
-        if weight is not None:
-            loss = loss * weight
-        return loss.sum(dims, keepdim=True) if dims else loss
-
-    @staticmethod
-    @once_differentiable
-    def backward(ctx: Any, grad_total: torch.Tensor) -> tuple[torch.Tensor | None, ...]:  # type: ignore[override]
-        diff, weight = ctx.saved_tensors
-        grad = _pointwise_derivative(ctx.kind, diff, ctx.delta, grad_total)
-        if weight is not None:
-            grad = grad * weight
-        grad_input = as_dtype(grad, ctx.input_dtype) if ctx.needs_input_grad[0] else None
-        grad_target = as_dtype(-grad, ctx.target_dtype) if ctx.needs_input_grad[1] else None
-        return grad_input, grad_target, None, None, None, None, None
+def check_delta(delta: float) -> None:
+    if isinstance(delta, bool) or not isinstance(delta, int | float):
+        raise TypeError(f"delta must be a number, got {type(delta).__name__}")
+    if not 0 < delta < float("inf"):
+        raise ValueError(f"delta must be positive and finite, got {delta}")
 
 
 def _masked_pointwise_loss(
@@ -156,44 +85,37 @@ def _masked_pointwise_loss(
     delta: float = 1.0,
 ) -> torch.Tensor:
     check_input_target(input, target)
-    check_choice("reduction", reduction, REDUCTIONS)
     check_mask(mask, input.shape)
     if weight is not None:
         check_weight(weight, input.shape)
-    check_same_device(input=input, target=target, mask=mask, weight=weight)
-    dims = check_reduction_options(input.shape, dim, count=count, empty=empty, average=average)
-    if check_values:
-        assert_valid_values(mask, weight)
-
-    out_dtype = torch.promote_types(input.dtype, target.dtype)
-    acc = accumulation_dtype(out_dtype)
-    input, target = as_dtype(input, out_dtype), as_dtype(target, out_dtype)
-    bool_mask = as_bool_mask(mask)
-    w = masked_weight(bool_mask, weight, acc)
-
-    if reduction == "none":
-        loss = _pointwise(kind, _masked_difference(input, target, bool_mask, acc), delta)
-        return as_dtype(loss if w is None else loss * w, out_dtype)
-
-    if w is not None and w.requires_grad:
-        diff = _masked_difference(input, target, bool_mask, acc)
-        loss = _pointwise(kind, diff, delta) * w
-        total = loss.sum(dims, keepdim=True) if dims else loss
-    else:
-        total = _MaskedPointwiseSum.apply(input, target, bool_mask, w, dims, kind, delta)
-    valid = sum_as_if_expanded(bool_mask if w is None else w, input.shape, dims)
-    return finish_reduction(
-        total,
-        valid,
-        input.shape,
-        dims,
-        reduction=reduction,
-        keepdim=keepdim,
-        count=count,
-        empty=empty,
-        average=average,
-        out_dtype=out_dtype,
+    check_same_device(
+        input=input, target=target, mask=mask, weight=weight, count=_tensor_or_none(count)
     )
+    check_options(reduction, dim=dim, keepdim=keepdim, count=count, empty=empty,
+                  average=average, check_values=check_values)  # fmt: skip
+    dims = _reduced_dims(input.shape, dim, average)
+    check_count_shape(count, input.shape, dims, keepdim)
+    if check_values:
+        assert_valid_values(mask, weight, count)
+
+    out_dtype = input.dtype
+    for other in (target, weight):
+        if other is not None and other.dtype != out_dtype:
+            out_dtype = torch.promote_types(out_dtype, other.dtype)
+    work = compute_dtype(out_dtype)
+    bool_mask = as_bool_mask(mask)
+    # input - target is a fresh temporary, so the selection may overwrite it.
+    diff = select_valid(as_dtype(input, work) - as_dtype(target, work), bool_mask, in_place=True)
+    if weight is None and average == "element" and reduction != "none" and dims:
+        if len(dims) == input.dim():
+            # Everything is summed: one fused kernel gives the total directly.
+            total = _pointwise(kind, diff, delta, "sum")
+            return finish_reduction(total, bool_mask, input.shape, dims=dims, reduction=reduction,
+                                    keepdim=keepdim, count=count, empty=empty, average=average,
+                                    out_dtype=out_dtype)  # fmt: skip
+    return reduce_selected(_pointwise(kind, diff, delta, "none"), bool_mask, weight=weight,
+                           dims=dims, reduction=reduction, keepdim=keepdim, count=count,
+                           empty=empty, average=average, out_dtype=out_dtype)  # fmt: skip
 
 
 _COMMON_ARGS = r"""
@@ -208,25 +130,46 @@ _COMMON_ARGS = r"""
             ``'sum'`` (sum over valid elements) or ``'none'`` (element-wise,
             exactly 0 where masked).
         weight: optional non-negative float tensor broadcastable to ``input``;
-            the mean becomes :math:`\sum w m \ell / \sum w m`.
+            the mean becomes :math:`\sum w m \ell / \sum w m`. Weights at
+            masked positions are never read (NaN there is harmless); a float64
+            weight promotes the result, as in ``F.mse_loss(weight=)``.
         dim: dimension(s) to reduce; ``None`` reduces all. With ``dim`` the
             result holds one loss per remaining index (e.g. per sequence).
-        keepdim: keep reduced dimensions with size 1.
-        count: for ``'mean'``, divide the masked sum by this instead of the
-            local count: the global number of valid elements across
-            micro-batches or data-parallel ranks.
-        empty: result where nothing is valid: ``'zero'`` (default; value and
-            gradient exactly 0) or ``'nan'`` (PyTorch's empty-mean convention).
-        average: ``'element'`` (default; every valid element weighs the same,
-            a token mean) or ``'sample'`` (mean of per-sample means along
-            dimension 0, over samples with any valid element).
+            ``'mean'`` and ``'sum'`` only.
+        keepdim: keep reduced dimensions with size 1 (``'mean'``/``'sum'``,
+            not with ``average='sample'``).
+        count: ``'mean'`` only: divide the masked sum by this instead of the
+            local count, e.g. the global number of valid elements across
+            micro-batches or data-parallel ranks. A non-negative number, or a
+            tensor that broadcasts to the result (one count per row with
+            ``dim``, as :func:`~masked_loss.count_valid` returns it). Where
+            it is 0, ``empty`` applies.
+        empty: ``'mean'`` only: the result where nothing is valid, ``'zero'``
+            (default; value and gradient exactly 0) or ``'nan'`` (PyTorch's
+            empty-mean convention).
+        average: ``'mean'`` only: ``'element'`` (default; every valid element
+            weighs the same, a token mean) or ``'sample'`` (mean of
+            per-sample means along dimension 0, over samples with any valid
+            element; takes no ``dim``, ``keepdim`` or ``count``).
         check_values: also assert, without a host sync, that ``mask`` holds
-            only 0/1 and ``weight`` is non-negative. Off by default.
+            only 0/1, ``weight`` is finite and non-negative at valid
+            positions, and a tensor ``count`` is non-negative. Off by default.
 
     Returns:
-        The loss in the dtype of ``input`` and ``target`` (accumulated in at
-        least float32): a scalar by default, the reduced shape with ``dim``,
-        ``input``'s shape for ``'none'``.
+        The loss in the promoted dtype of ``input``, ``target`` and ``weight``
+        (accumulated in at least float32): a scalar by default, the reduced
+        shape with ``dim``, ``input``'s shape for ``'none'``.
+
+    Raises:
+        ValueError: for shapes that do not broadcast, an unknown option value,
+            or an option that does not apply to the chosen ``reduction``
+            (e.g. ``count`` with ``'sum'``), which would otherwise be ignored.
+        TypeError: for non-float ``input``/``target``/``weight`` or a float
+            ``mask``.
+
+    Every derivative is exact: ``gradgradcheck``, ``torch.func`` (``grad``,
+    ``vmap``, ``jacrev``, ``jvp``), forward-mode AD, ``torch.jit.trace``,
+    ``torch.export`` and ``torch.compile(fullgraph=True)`` are tested.
 """
 
 
@@ -325,8 +268,7 @@ def masked_huber_loss(
     average: Average = "element",
     check_values: bool = False,
 ) -> torch.Tensor:
-    if not delta > 0:
-        raise ValueError(f"delta must be positive, got {delta}")
+    check_delta(delta)
     return _masked_pointwise_loss(
         "huber", input, target, mask, reduction, weight=weight, dim=dim, keepdim=keepdim,
         count=count, empty=empty, average=average, check_values=check_values, delta=delta,
@@ -395,7 +337,16 @@ def naive_masked_mse_loss(
 
 
 class _MaskedLoss(nn.Module):
-    """Stores the options; ``forward`` calls the functional form."""
+    """Stores the options, validated at construction; ``forward`` calls the functional form."""
+
+    _DEFAULTS: dict[str, Any] = {
+        "reduction": "mean",
+        "dim": None,
+        "keepdim": False,
+        "empty": "zero",
+        "average": "element",
+        "check_values": False,
+    }
 
     def __init__(
         self,
@@ -408,7 +359,8 @@ class _MaskedLoss(nn.Module):
         check_values: bool = False,
     ) -> None:
         super().__init__()
-        check_choice("reduction", reduction, REDUCTIONS)
+        check_options(reduction, dim=dim, keepdim=keepdim, count=None, empty=empty,
+                      average=average, check_values=check_values)  # fmt: skip
         self.reduction = reduction
         self.empty = empty
         self.average = average
@@ -426,7 +378,12 @@ class _MaskedLoss(nn.Module):
         }
 
     def extra_repr(self) -> str:
-        return f"reduction={self.reduction!r}, empty={self.empty!r}, average={self.average!r}"
+        """The options that differ from their defaults, as ``nn.MSELoss`` shows none."""
+        return ", ".join(
+            f"{name}={getattr(self, name)!r}"
+            for name, default in self._DEFAULTS.items()
+            if getattr(self, name) != default
+        )
 
 
 class MaskedMSELoss(_MaskedLoss):
@@ -476,10 +433,13 @@ class MaskedL1Loss(_MaskedLoss):
 class MaskedHuberLoss(_MaskedLoss):
     """Module form of :func:`masked_huber_loss`; ``delta`` is set at construction."""
 
+    _DEFAULTS = {**_MaskedLoss._DEFAULTS, "delta": 1.0}
+
     def __init__(
         self, reduction: Reduction = "mean", *, delta: float = 1.0, **options: Any
     ) -> None:
         super().__init__(reduction, **options)
+        check_delta(delta)
         self.delta = delta
 
     def forward(

@@ -1,38 +1,73 @@
-"""Masked reductions: the core that every loss in this package is built on.
+"""Masked reductions: the one core that every function in this package is built on.
 
-A masked mean is three steps, kept apart so that each can be reused: a
-NaN-safe masked **sum**, a broadcast-aware **count** of the valid elements (or
-the sum of their weights), and one **division** with an explicit policy for
-an empty denominator. Keeping the count separate is what lets gradient
-accumulation and data parallelism divide by a *global* count
-(:mod:`masked_loss.distributed`).
+A masked mean is four steps, kept apart so that each can be reused:
+
+1. **select** the valid elements (:func:`select_valid`): masked positions
+   become exactly 0 *before* any arithmetic, so NaN or inf in the padding
+   reaches neither the result nor the gradient;
+2. a **sum** over the reduced dimensions, optionally weighted;
+3. a broadcast-aware **count** of the valid elements, or the sum of their
+   weights (:func:`count_valid`);
+4. one **division**, with an explicit policy for an empty denominator.
+
+Keeping the count separate is what lets gradient accumulation and data
+parallelism divide by a *global* count (:mod:`masked_loss.distributed`). The
+losses in :mod:`masked_loss.losses` are "select the difference, apply a
+pointwise function, reduce" with the same steps 2-4.
+
+Everything here is made of differentiable PyTorch operations plus one small
+self-adjoint :class:`torch.autograd.Function` for the selection, so double
+backward, forward-mode AD, ``torch.func``, ``torch.jit.trace``,
+``torch.export`` and ``torch.compile(fullgraph=True)`` all compose.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 
 from masked_loss._checks import (
-    AVERAGES,
-    EMPTY_POLICIES,
     Average,
     EmptyPolicy,
     assert_valid_values,
-    check_choice,
+    check_broadcastable,
     check_mask,
+    check_options,
     check_same_device,
+    check_values_tensor,
     check_weight,
     normalize_dims,
 )
 
 Dim = int | Sequence[int] | None
 
+# A float and the signed integer of the same width: -1 is all ones, 0 all zeros.
+_SAME_WIDTH_INT = {
+    torch.float64: torch.int64,
+    torch.float32: torch.int32,
+    torch.float16: torch.int16,
+    torch.bfloat16: torch.int16,
+}
+
 
 def accumulation_dtype(dtype: torch.dtype) -> torch.dtype:
-    """The dtype sums are accumulated in: float64 stays float64, the rest use float32."""
+    """The dtype counts and weight sums are accumulated in: float64, else float32."""
     return torch.float64 if dtype == torch.float64 else torch.float32
+
+
+def compute_dtype(dtype: torch.dtype) -> torch.dtype:
+    """The dtype element-wise arithmetic runs in.
+
+    float16 is computed in float32: one squared error of 256 or more exceeds
+    its largest value, 65504. bfloat16 has float32's range, so it stays
+    bfloat16, and PyTorch sums it with a float32 accumulator, as it does for
+    its own losses; this keeps the tensors saved for backward as small as
+    the inputs.
+    """
+    return torch.float32 if dtype == torch.float16 else dtype
 
 
 def as_dtype(tensor: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
@@ -44,13 +79,135 @@ def as_bool_mask(mask: torch.Tensor) -> torch.Tensor:
     return mask if mask.dtype == torch.bool else mask != 0
 
 
-def masked_weight(
-    mask: torch.Tensor, weight: torch.Tensor | None, dtype: torch.dtype
-) -> torch.Tensor | None:
-    """The weight with masked positions set to exactly 0 (``None`` without weights)."""
-    if weight is None:
-        return None
-    return torch.where(mask, as_dtype(weight, dtype), 0)
+def _keep_bits(bool_mask: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+    """What :func:`_zero_masked_bits` combines the float's bits with.
+
+    For 16- and 32-bit floats, the bool mask itself: an integer multiply by
+    0 or 1 keeps or clears every bit, and the mask stays one byte per
+    element. 64-bit integer multiplication is slow on the CPU, so for
+    float64 the mask becomes words of all ones (-1) or all zeros for an AND.
+    """
+    if values.dtype == torch.float64:
+        return bool_mask.to(torch.int64).neg_()
+    return bool_mask
+
+
+def _zero_masked_bits(values: torch.Tensor, keep: torch.Tensor, in_place: bool) -> torch.Tensor:
+    """Clear every bit of the masked entries of ``values``: +0.0, whatever they held."""
+    int_view = values.view(_SAME_WIDTH_INT[values.dtype])
+    if keep.dtype == torch.bool:
+        cleared = int_view.mul_(keep) if in_place else int_view.mul(keep)
+    else:
+        cleared = int_view.bitwise_and_(keep) if in_place else int_view.bitwise_and(keep)
+    return values if in_place else cleared.view(values.dtype)
+
+
+class _SelectValid(torch.autograd.Function):
+    """``where(mask, values, 0)`` as a bitwise AND; linear, so its own adjoint.
+
+    On the CPU, ``torch.where`` with a bool condition runs an element-by-element
+    branch that is about ten times slower than a multiplication (worse still
+    on random masks), and multiplying by the mask keeps NaN (``nan * 0 = nan``).
+    Clearing the float's bits (an integer multiply by the 0/1 mask) is as
+    fast as a multiplication and turns NaN and inf alike into +0.0.
+
+    Backward and forward-mode AD apply the same selection to the incoming
+    gradient or tangent through :func:`_select_with_bits`, which is
+    differentiable again: double backward and higher derivatives compose, and
+    masked positions receive exactly 0 whatever arrives from above (inf,
+    NaN). ``in_place`` is for a temporary the caller owns (``input - target``).
+    """
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(  # type: ignore[override]
+        values: torch.Tensor, keep_bits: torch.Tensor, in_place: bool
+    ) -> torch.Tensor:
+        return _zero_masked_bits(values, keep_bits, in_place)
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: tuple[Any, ...], output: torch.Tensor) -> None:
+        values, keep_bits, in_place = inputs
+        ctx.save_for_backward(keep_bits)
+        ctx.save_for_forward(keep_bits)
+        ctx.in_place = in_place
+        if in_place:
+            ctx.mark_dirty(values)
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None, None]:  # type: ignore[override]
+        (keep_bits,) = ctx.saved_tensors
+        if not torch.is_grad_enabled() and _bitwise_select_applies(grad):
+            # No create_graph: nothing will differentiate this, so skip the Function.
+            return _zero_masked_bits(grad, keep_bits, False), None, None
+        return _select_with_bits(grad, keep_bits), None, None
+
+    @staticmethod
+    def jvp(ctx: Any, values_tangent: torch.Tensor, *_: Any) -> torch.Tensor:  # type: ignore[override]
+        (keep_bits,) = ctx.saved_tensors
+        if ctx.in_place:
+            # Forward AD requires an in-place Function to update the tangent in
+            # place too; the tangent of a fresh temporary is fresh as well.
+            return _zero_masked_bits(values_tangent, keep_bits, True)
+        return _select_with_bits(values_tangent, keep_bits)
+
+
+def _bitwise_select_applies(values: torch.Tensor) -> bool:
+    """The bitwise kernel is for plain eager CPU tensors only.
+
+    On a GPU ``torch.where`` is one memory-bound kernel already. Compilers,
+    tracers and ``torch.func`` transforms see plain ``torch.where``, which
+    they all understand (Dynamo cannot trace a Function with a custom jvp,
+    and ``torch.jit.trace`` cannot alias a float as an integer).
+    """
+    return (
+        values.device.type == "cpu"
+        and values.dtype in _SAME_WIDTH_INT
+        and not torch.compiler.is_compiling()
+        and not torch.jit.is_tracing()
+        and not torch._C._functorch.is_functorch_wrapped_tensor(values)
+        and not torch.overrides.has_torch_function((values,))
+    )
+
+
+def _select_with_bits(values: torch.Tensor, keep_bits: torch.Tensor) -> torch.Tensor:
+    if _bitwise_select_applies(values):
+        return _SelectValid.apply(values, keep_bits, False)
+    return torch.where(keep_bits != 0, values, 0)
+
+
+def select_valid(
+    values: torch.Tensor, mask: torch.Tensor, *, in_place: bool = False
+) -> torch.Tensor:
+    r"""``values`` where ``mask`` is true, exactly 0 elsewhere; NaN-safe and differentiable.
+
+    .. math::
+        s_i = \begin{cases} x_i & m_i \\ 0 & \text{otherwise} \end{cases}
+
+    The same as ``torch.where(mask, values, 0)``, value and every derivative
+    (it *is* that on a GPU, under ``torch.compile``, tracing and
+    ``torch.func``); on the CPU it runs a faster, equally exact bitwise
+    kernel. Unlike ``values * mask``, a NaN or inf at a masked position gives
+    0, and so does its gradient.
+
+    Args:
+        values: a floating-point tensor.
+        mask: bool tensor broadcastable to ``values`` without enlarging it.
+        in_place: may overwrite ``values`` (a temporary the caller owns);
+            always use the returned tensor.
+
+    Returns:
+        A tensor shaped like ``values``.
+
+    Example:
+        >>> select_valid(torch.tensor([1.0, float("nan"), -float("inf")]),
+        ...              torch.tensor([True, False, False]))
+        tensor([1., 0., 0.])
+    """
+    if _bitwise_select_applies(values):
+        return _SelectValid.apply(values, _keep_bits(mask, values), in_place)
+    return torch.where(mask, values, 0)
 
 
 def sum_as_if_expanded(
@@ -84,6 +241,17 @@ def reduced_shape(shape: torch.Size, dims: tuple[int, ...], keepdim: bool) -> tu
     return tuple(s for d, s in enumerate(shape) if d not in dims)
 
 
+def _mask_enlarges(mask: torch.Tensor, weight: torch.Tensor) -> bool:
+    """Would broadcasting ``mask`` against ``weight`` make something larger than ``weight``?"""
+    return math.prod(torch.broadcast_shapes(mask.shape, weight.shape)) > weight.numel()
+
+
+def _valid_weight(bool_mask: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """The weight broadcast with the mask, exactly 0 where masked (NaN padding included)."""
+    shape = torch.broadcast_shapes(bool_mask.shape, weight.shape)
+    return select_valid(weight.expand(shape), bool_mask)
+
+
 def count_valid(
     mask: torch.Tensor,
     shape: Sequence[int],
@@ -98,8 +266,10 @@ def count_valid(
         n = \sum_i m_i \quad\text{or, with weights,}\quad n = \sum_i w_i m_i ,
 
     where :math:`m` and :math:`w` are broadcast to ``shape`` first. This is the
-    denominator of a masked mean. Without weights the count is an exact int64;
-    with weights it is a float sum (float32, or float64 for float64 weights).
+    denominator of a masked mean, and the result can be passed back as
+    ``count=`` with the same ``dim`` and ``keepdim``. Without weights the
+    count is an exact int64; with weights it is a float sum (float32, or
+    float64 for float64 weights). Weights at masked positions are never read.
 
     Args:
         mask: bool or 0/1 integer tensor broadcastable to ``shape``.
@@ -123,44 +293,55 @@ def count_valid(
     if weight is not None:
         check_weight(weight, shape)
         check_same_device(mask=mask, weight=weight)
+    check_options("mean", dim=dim, keepdim=keepdim, count=None, empty="zero",
+                  average="element", check_values=False)  # fmt: skip
     dims = normalize_dims(dim, len(shape))
     bool_mask = as_bool_mask(mask)
     if weight is None:
         counted = bool_mask
     else:
-        counted = masked_weight(bool_mask, weight, accumulation_dtype(weight.dtype))
+        counted = _valid_weight(bool_mask, as_dtype(weight, accumulation_dtype(weight.dtype)))
     count = sum_as_if_expanded(counted, shape, dims)
     return count.expand(reduced_shape(shape, dims, keepdim=True)).reshape(
         reduced_shape(shape, dims, keepdim)
     )
 
 
-def divide_with_policy(
-    total: torch.Tensor, count: torch.Tensor | float, empty: EmptyPolicy
-) -> torch.Tensor:
-    """``total / count``, where an empty denominator gives 0 (``'zero'``) or NaN (``'nan'``).
+def _divide(total: torch.Tensor, count: torch.Tensor | float, empty: EmptyPolicy) -> torch.Tensor:
+    """``total / count``; where ``count`` is 0 the result is 0 (``'zero'``) or NaN (``'nan'``).
 
-    With ``'zero'`` both the value and the gradient are exactly 0 where the
-    count is 0; no ``inf`` is ever formed.
+    Where the count is 0 the gradient of the result is exactly 0, whatever
+    arrives from above; no ``inf`` is ever formed.
     """
+    fill = 0.0 if empty == "zero" else math.nan
     if not isinstance(count, torch.Tensor):
         # A Python number needs no tensor (and no host-to-device copy).
-        return total * 0 if count == 0 and empty == "zero" else total / count
-    if empty == "nan":
-        return total / count
-    if not count.is_floating_point():
-        # An integer count is 0 or >= 1, and total is 0 where it is 0.
-        return total / count.clamp(min=1)
+        return total / count if count != 0 else total * 0 + fill
     nonempty = count != 0
-    return torch.where(nonempty, total / torch.where(nonempty, count, 1), 0)
+    return torch.where(nonempty, total / torch.where(nonempty, count, 1), fill)
 
 
-def finish_reduction(
-    total: torch.Tensor,
-    valid: torch.Tensor,
-    shape: torch.Size,
-    dims: tuple[int, ...],
+def _divide_by_local_count(
+    total: torch.Tensor, count: torch.Tensor, empty: EmptyPolicy
+) -> torch.Tensor:
+    """:func:`_divide` for a count computed here from the mask: two small ops fewer.
+
+    An integer count of valid elements is 0 or at least 1, and the selected
+    total is exactly 0 where it is 0, so clamping the count gives the same
+    value; the gradient there only reaches masked positions, which the
+    selection sets to 0.
+    """
+    if count.is_floating_point() or empty == "nan":
+        return _divide(total, count, empty)
+    return total / count.clamp(min=1)
+
+
+def reduce_selected(
+    selected: torch.Tensor,
+    bool_mask: torch.Tensor,
     *,
+    weight: torch.Tensor | None,
+    dims: tuple[int, ...],
     reduction: str,
     keepdim: bool,
     count: torch.Tensor | float | None,
@@ -168,52 +349,89 @@ def finish_reduction(
     average: Average,
     out_dtype: torch.dtype,
 ) -> torch.Tensor:
-    """Turn a masked sum and its valid count (both kept over ``dims``) into the result.
+    """Steps 2-4 of a masked reduction, for values already 0 at masked positions.
 
-    ``average='sample'`` averages per-sample means (dimension 0 is the sample
-    dimension, ``dims`` are all the others) over the samples that have at
-    least one valid element, so a fully masked sample does not pull the mean
-    towards 0.
+    ``selected`` holds the per-element values in the accumulation dtype, exact
+    zeros where masked (from :func:`select_valid`, possibly through a
+    pointwise function with ``f(0) = 0``).
     """
-    if average == "sample":
-        if reduction == "sum":
-            return as_dtype(total.sum(), out_dtype)
-        # A mask broadcast along dim 0 holds one count for every sample.
-        valid = valid.expand(total.shape)
-        per_sample = divide_with_policy(total, valid, "zero")
-        nonempty_samples = (valid > 0).sum()
-        return as_dtype(divide_with_policy(per_sample.sum(), nonempty_samples, empty), out_dtype)
-    if reduction == "sum":
-        result = total
-    else:
-        result = divide_with_policy(total, valid if count is None else count, empty)
-    return as_dtype(result.reshape(reduced_shape(shape, dims, keepdim)), out_dtype)
+    valid_weight = None
+    if weight is not None:
+        # A 0-d CPU weight may come with values on another device, as in torch.
+        weight = weight.to(selected.device)
+        if _mask_enlarges(bool_mask, weight):
+            # e.g. a (D,) weight under a (B, T, 1) mask: select the product rather
+            # than save a full-size masked weight for the backward pass.
+            selected = select_valid(selected * as_dtype(weight, selected.dtype), bool_mask)
+        else:
+            valid_weight = _valid_weight(bool_mask, as_dtype(weight, selected.dtype))
+            selected = selected * valid_weight
+    if reduction == "none":
+        return as_dtype(selected, out_dtype)
+    total = selected.sum(dims, keepdim=True) if dims else selected
+    counted = bool_mask
+    if reduction == "mean" and weight is not None:
+        # The sum of the weights is accumulated in float32 even for bfloat16.
+        acc = accumulation_dtype(selected.dtype)
+        reusable = valid_weight is not None and valid_weight.dtype == acc
+        counted = valid_weight if reusable else _valid_weight(bool_mask, as_dtype(weight, acc))
+    return finish_reduction(total, counted, selected.shape, dims=dims, reduction=reduction,
+                            keepdim=keepdim, count=count, empty=empty, average=average,
+                            out_dtype=out_dtype)  # fmt: skip
 
 
-def check_reduction_options(
+def finish_reduction(
+    total: torch.Tensor,
+    counted: torch.Tensor,
     shape: torch.Size,
-    dim: Dim,
     *,
+    dims: tuple[int, ...],
+    reduction: str,
+    keepdim: bool,
     count: torch.Tensor | float | None,
-    empty: str,
-    average: str,
-) -> tuple[int, ...]:
-    """Validate the options shared by masked means and losses; return the reduced dims."""
-    check_choice("empty", empty, EMPTY_POLICIES)
-    check_choice("average", average, AVERAGES)
+    empty: EmptyPolicy,
+    average: Average,
+    out_dtype: torch.dtype,
+) -> torch.Tensor:
+    """Turn a masked sum (kept over ``dims``, or 0-d) into the result: step 4.
+
+    ``counted`` is what the denominator counts: the bool mask, or the valid
+    weights. ``average='sample'`` averages per-sample means (dimension 0 is
+    the sample dimension) over the samples that have at least one valid
+    element, so a fully masked sample does not pull the mean towards 0.
+    """
+    out_shape = reduced_shape(shape, dims, keepdim)
+    if reduction == "sum":
+        return as_dtype(_reshape(total, out_shape), out_dtype)
+    if total.dim() == 0:
+        # Everything was summed: count without keeping dimensions (no reshapes).
+        valid = counted.sum() * (math.prod(shape) // max(counted.numel(), 1))
+    else:
+        valid = sum_as_if_expanded(counted, shape, dims)
     if average == "sample":
-        if dim is not None:
-            raise ValueError("average='sample' reduces over every dimension but 0; do not pass dim")
-        if count is not None:
-            raise ValueError(
-                "count= divides a global sum; it cannot be combined with average='sample'"
-            )
-        if len(shape) == 0:
-            raise ValueError(
-                "average='sample' needs input with a sample dimension (dim 0), got a 0-d tensor"
-            )
-        return tuple(range(1, len(shape)))
-    return normalize_dims(dim, len(shape))
+        per_sample = _divide_by_local_count(total, valid.expand(total.shape), "zero")
+        nonempty_samples = (valid > 0).expand(total.shape).sum()
+        return as_dtype(_divide(per_sample.sum(), nonempty_samples, empty), out_dtype)
+    if count is None:
+        mean = _divide_by_local_count(total, valid, empty)
+    else:
+        if isinstance(count, torch.Tensor):
+            count = _reshape(count.expand(out_shape), total.shape)
+        mean = _divide(total, count, empty)
+    return as_dtype(_reshape(mean, out_shape), out_dtype)
+
+
+def _reshape(tensor: torch.Tensor, shape: Sequence[int]) -> torch.Tensor:
+    """``tensor.reshape(shape)``, without an operation (and its backward) when it is a no-op."""
+    return tensor if tensor.shape == shape else tensor.reshape(shape)
+
+
+def check_count_shape(
+    count: torch.Tensor | float | None, shape: torch.Size, dims: tuple[int, ...], keepdim: bool
+) -> None:
+    """A tensor count must broadcast to the result's shape (e.g. one count per row)."""
+    if isinstance(count, torch.Tensor):
+        check_broadcastable("count", count, torch.Size(reduced_shape(shape, dims, keepdim)))
 
 
 def masked_sum(
@@ -229,13 +447,16 @@ def masked_sum(
     .. math::
         s = \sum_i m_i \, w_i \, x_i
 
-    Masked-out entries are *selected away* with ``torch.where`` before any
+    Masked-out entries are *selected away* (:func:`select_valid`) before any
     arithmetic, so a NaN or inf in the padding reaches neither the result nor
     the gradient (multiplying by a 0/1 mask would give ``nan * 0 = nan``).
-    Accumulates in at least float32; returns ``values.dtype``.
+    Accumulates in at least float32; returns the promoted dtype of ``values``
+    and ``weight``.
 
     Args:
-        values: tensor to reduce.
+        values: real floating-point tensor to reduce (integer, bool and
+            complex values raise a ``TypeError``: a float32 sum would round or
+            wrap them).
         mask: bool or 0/1 integer tensor broadcastable to ``values``.
         weight: optional float tensor broadcastable to ``values``.
         dim: dimension(s) to reduce; ``None`` reduces all.
@@ -249,28 +470,55 @@ def masked_sum(
         >>> masked_sum(values, torch.tensor([True, False, True]))
         tensor(4.)
     """
+    return _masked_reduction(values, mask, "sum", weight=weight, dim=dim, keepdim=keepdim)
+
+
+def _masked_reduction(
+    values: torch.Tensor,
+    mask: torch.Tensor,
+    reduction: str,
+    *,
+    weight: torch.Tensor | None = None,
+    dim: Dim = None,
+    keepdim: bool = False,
+    count: torch.Tensor | float | None = None,
+    empty: EmptyPolicy = "zero",
+    average: Average = "element",
+    check_values: bool = False,
+) -> torch.Tensor:
+    check_values_tensor(values)
     check_mask(mask, values.shape)
     if weight is not None:
         check_weight(weight, values.shape)
-    check_same_device(values=values, mask=mask, weight=weight)
-    dims = normalize_dims(dim, values.dim())
+    check_same_device(values=values, mask=mask, weight=weight, count=_tensor_or_none(count))
+    check_options(reduction, dim=dim, keepdim=keepdim, count=count, empty=empty,
+                  average=average, check_values=check_values)  # fmt: skip
+    dims = _reduced_dims(values.shape, dim, average)
+    check_count_shape(count, values.shape, dims, keepdim)
+    if check_values:
+        assert_valid_values(mask, weight, count)
+    out_dtype = values.dtype if weight is None else torch.promote_types(values.dtype, weight.dtype)
     bool_mask = as_bool_mask(mask)
-    w = masked_weight(bool_mask, weight, accumulation_dtype(values.dtype))
-    total = _masked_total(values, bool_mask, w, dims)
-    return as_dtype(total.reshape(reduced_shape(values.shape, dims, keepdim)), values.dtype)
+    original = values
+    values = as_dtype(values, compute_dtype(out_dtype))
+    selected = select_valid(values, bool_mask, in_place=values is not original)
+    return reduce_selected(selected, bool_mask, weight=weight, dims=dims, reduction=reduction,
+                           keepdim=keepdim, count=count, empty=empty, average=average,
+                           out_dtype=out_dtype)  # fmt: skip
 
 
-def _masked_total(
-    values: torch.Tensor,
-    bool_mask: torch.Tensor,
-    masked_w: torch.Tensor | None,
-    dims: tuple[int, ...],
-) -> torch.Tensor:
-    """Sum over ``dims`` (kept) of the selected values, times the already-masked weights."""
-    selected = torch.where(bool_mask, as_dtype(values, accumulation_dtype(values.dtype)), 0)
-    if masked_w is not None:
-        selected = selected * masked_w
-    return selected.sum(dims, keepdim=True) if dims else selected
+def _tensor_or_none(value: object) -> torch.Tensor | None:
+    return value if isinstance(value, torch.Tensor) else None
+
+
+def _reduced_dims(shape: torch.Size, dim: Dim, average: str) -> tuple[int, ...]:
+    if average == "sample":
+        if len(shape) == 0:
+            raise ValueError(
+                "average='sample' needs input with a sample dimension (dim 0), got a 0-d tensor"
+            )
+        return tuple(range(1, len(shape)))
+    return normalize_dims(dim, len(shape))
 
 
 def masked_mean(
@@ -294,7 +542,8 @@ def masked_mean(
     ``(B, T, 1)`` mask over ``(B, T, D)`` values counts ``D`` per valid step.
 
     Args:
-        values: tensor to reduce.
+        values: real floating-point tensor to reduce (integer, bool and
+            complex values raise a ``TypeError``).
         mask: bool or 0/1 integer tensor broadcastable to ``values``.
         weight: optional non-negative float tensor broadcastable to ``values``.
         dim: dimension(s) to average over; ``None`` averages all. With ``dim``
@@ -302,19 +551,30 @@ def masked_mean(
         keepdim: keep reduced dimensions with size 1.
         count: divide the masked sum by this instead of the local count, e.g.
             the global number of valid elements across micro-batches or ranks
-            (see :mod:`masked_loss.distributed`).
+            (see :mod:`masked_loss.distributed`). A non-negative number, or a
+            tensor that broadcasts to the result (one count per row with
+            ``dim``, as :func:`count_valid` returns it). Where it is 0 the
+            ``empty`` policy applies, for numbers and tensors alike.
         empty: value where nothing is valid: ``'zero'`` (default; value and
             gradient exactly 0) or ``'nan'`` (PyTorch's convention for an
             empty mean).
         average: ``'element'`` (default) averages all valid elements together
             (a token mean); ``'sample'`` takes one mean per sample along
             dimension 0 and averages those over the samples that have any
-            valid element.
+            valid element. ``'sample'`` takes no ``dim``, ``keepdim`` or
+            ``count``.
         check_values: also assert, without a host sync, that the mask holds
-            only 0/1 and the weights are non-negative.
+            only 0/1, the weights at valid positions are finite and
+            non-negative, and a tensor ``count`` is non-negative.
 
     Returns:
-        The masked mean, in ``values.dtype``.
+        The masked mean, in the promoted dtype of ``values`` and ``weight``.
+
+    Raises:
+        ValueError: for an option that does not apply (``keepdim`` or
+            ``count`` with ``average='sample'``), a negative ``count``, or
+            shapes that do not broadcast.
+        TypeError: for non-float ``values`` or a float ``mask``.
 
     Example:
         >>> values = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
@@ -326,26 +586,6 @@ def masked_mean(
         >>> masked_mean(values, mask, dim=1, empty="nan")
         tensor([2., nan])
     """
-    check_mask(mask, values.shape)
-    if weight is not None:
-        check_weight(weight, values.shape)
-    check_same_device(values=values, mask=mask, weight=weight)
-    dims = check_reduction_options(values.shape, dim, count=count, empty=empty, average=average)
-    if check_values:
-        assert_valid_values(mask, weight)
-    bool_mask = as_bool_mask(mask)
-    w = masked_weight(bool_mask, weight, accumulation_dtype(values.dtype))
-    total = _masked_total(values, bool_mask, w, dims)
-    valid = sum_as_if_expanded(bool_mask if w is None else w, values.shape, dims)
-    return finish_reduction(
-        total,
-        valid,
-        values.shape,
-        dims,
-        reduction="mean",
-        keepdim=keepdim,
-        count=count,
-        empty=empty,
-        average=average,
-        out_dtype=values.dtype,
-    )
+    return _masked_reduction(values, mask, "mean", weight=weight, dim=dim, keepdim=keepdim,
+                             count=count, empty=empty, average=average,
+                             check_values=check_values)  # fmt: skip

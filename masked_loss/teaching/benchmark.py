@@ -1,14 +1,24 @@
-"""Forward+backward timings of masked-MSE formulations, as ratios to the naive one.
+"""Forward+backward cost of the masked losses, as ratios to the naive ones.
 
-Run from the command line (``python benchmarks/bench_masked_mse.py``) or call
-:func:`run` from a notebook. Each formulation is timed in interleaved rounds
-(so slow drift of the machine hits all of them alike) and the median of the
-rounds is reported.
+Two benchmarks, run from the command line (``make bench``, i.e.
+``python benchmarks/bench_masked_mse.py``) or from a notebook:
+
+- :func:`run` times several masked-MSE formulations (the package, the
+  three-line recipe, boolean indexing, ``torch.compile``) against the naive
+  ``F.mse_loss(p * m, t * m)``;
+- :func:`run_matrix` compares every loss with its naive counterpart
+  ``F.*_loss(p * m, t * m)`` across sizes, dtypes, broadcast and full masks,
+  with and without weights: time, bytes saved for the backward pass, and the
+  number of aten operations dispatched.
+
+Each pair is timed in interleaved rounds (so slow drift of the machine hits
+both alike) and the median of the rounds is reported.
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import pathlib
 import statistics
@@ -19,8 +29,14 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch.utils import benchmark as torch_benchmark
+from torch.utils._python_dispatch import TorchDispatchMode
 
-from masked_loss.losses import masked_mse_loss, naive_masked_mse_loss
+from masked_loss.losses import (
+    masked_huber_loss,
+    masked_l1_loss,
+    masked_mse_loss,
+    naive_masked_mse_loss,
+)
 from masked_loss.teaching.recipe import masked_mse_in_three_lines
 
 LossFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
@@ -135,3 +151,206 @@ def format_table(results: list[Result]) -> str:
         timing = f"{r.microseconds:9.1f} {r.ratio_to_naive:8.2f}"
         lines.append(f"{r.device:6} {shape:>12} {mask:>12}  {r.name:34} {timing}")
     return "\n".join(lines)
+
+
+MATRIX_LOSSES: dict[str, tuple[Callable[..., torch.Tensor], Callable[..., torch.Tensor]]] = {
+    "mse": (masked_mse_loss, F.mse_loss),
+    "l1": (masked_l1_loss, F.l1_loss),
+    "huber": (masked_huber_loss, F.huber_loss),
+}
+
+
+@dataclass
+class MatrixResult:
+    """One loss configuration against its naive counterpart ``F.*_loss(p*m, t*m)``."""
+
+    device: str
+    loss: str
+    dtype: str
+    shape: tuple[int, ...]
+    mask_shape: tuple[int, ...]
+    weight_shape: tuple[int, ...] | None
+    naive_us: float
+    ours_us: float
+    ratio: float
+    naive_saved_bytes: int
+    ours_saved_bytes: int
+    naive_ops: int
+    ours_ops: int
+
+
+class _OpCounter(TorchDispatchMode):
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        self.count += 1
+        return func(*args, **(kwargs or {}))
+
+
+def saved_bytes(step: Callable[[], torch.Tensor]) -> int:
+    """Bytes of the distinct storages autograd saves for backward while ``step`` runs.
+
+    Single numbers are left out (a correct mean must keep its data-dependent
+    count, a few bytes; the naive mean divides by a constant).
+    """
+    storages: dict[int, int] = {}
+
+    def pack(tensor: torch.Tensor) -> torch.Tensor:
+        storage = tensor.untyped_storage()
+        if storage.nbytes() > tensor.element_size():
+            storages[storage.data_ptr()] = storage.nbytes()
+        return tensor
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        step()
+    return sum(storages.values())
+
+
+def dispatched_ops(step: Callable[[], None]) -> int:
+    """How many aten operations one call of ``step`` (forward and backward) dispatches."""
+    with _OpCounter() as counter:
+        step()
+    return counter.count
+
+
+def matrix_cases(
+    device: str,
+) -> list[tuple[str, torch.dtype, tuple[int, ...], tuple[int, ...], tuple[int, ...] | None]]:
+    """Loss x dtype x size x (broadcast, full) mask x (no, per-step, per-feature) weight."""
+    sizes = [(32, 128, 8), (16, 512, 64)] + ([(64, 4096, 256)] if device == "cuda" else [])
+    cases = []
+    for loss in MATRIX_LOSSES:
+        for dtype in (torch.float32, torch.bfloat16):
+            for shape in sizes:
+                b, t, d = shape
+                for mask_shape in ((b, t, 1), shape):
+                    for weight_shape in (None, (b, t, 1), (d,)):
+                        cases.append((loss, dtype, shape, mask_shape, weight_shape))
+    return cases
+
+
+def run_matrix(
+    device: str | torch.device = "cpu",
+    *,
+    rounds: int = 5,
+    seconds: float = 0.05,
+    density: float = 0.6,
+    seed: int = 0,
+    cases: list[Any] | None = None,
+) -> list[MatrixResult]:
+    """Time every loss configuration against its naive counterpart, in one run."""
+    device = torch.device(device)
+    generator = torch.Generator().manual_seed(seed)
+    results = []
+    for loss, dtype, shape, mask_shape, weight_shape in cases or matrix_cases(device.type):
+        ours_fn, torch_fn = MATRIX_LOSSES[loss]
+        p = torch.randn(shape, generator=generator).to(device, dtype).requires_grad_()
+        t = torch.randn(shape, generator=generator).to(device, dtype)
+        m = (torch.rand(mask_shape, generator=generator) < density).to(device)
+        w = None
+        if weight_shape is not None:
+            w = torch.rand(weight_shape, generator=generator).to(device, dtype)
+
+        pair = {
+            "naive": functools.partial(_naive_call, torch_fn, weight=w),
+            "ours": functools.partial(_ours_call, ours_fn, weight=w),
+        }
+        samples: dict[str, list[float]] = {"naive": [], "ours": []}
+        for _ in range(rounds):
+            for name, fn in pair.items():
+                samples[name].append(_time_once(fn, p, t, m, seconds))
+        naive_us = statistics.median(samples["naive"])
+        ours_us = statistics.median(samples["ours"])
+        inputs = (p, t, m)
+        saved = {name: saved_bytes(functools.partial(fn, *inputs)) for name, fn in pair.items()}
+        ops = {
+            name: dispatched_ops(functools.partial(_step, fn, *inputs)) for name, fn in pair.items()
+        }
+        results.append(
+            MatrixResult(
+                device=str(device),
+                loss=loss,
+                dtype=str(dtype).removeprefix("torch."),
+                shape=shape,
+                mask_shape=mask_shape,
+                weight_shape=weight_shape,
+                naive_us=naive_us,
+                ours_us=ours_us,
+                ratio=ours_us / naive_us,
+                naive_saved_bytes=saved["naive"],
+                ours_saved_bytes=saved["ours"],
+                naive_ops=ops["naive"],
+                ours_ops=ops["ours"],
+            )
+        )
+    return results
+
+
+def _ours_call(
+    fn: Callable[..., torch.Tensor],
+    p: torch.Tensor,
+    t: torch.Tensor,
+    m: torch.Tensor,
+    weight: torch.Tensor | None,
+) -> torch.Tensor:
+    return fn(p, t, m, weight=weight)
+
+
+def _naive_call(
+    fn: Callable[..., torch.Tensor],
+    p: torch.Tensor,
+    t: torch.Tensor,
+    m: torch.Tensor,
+    weight: torch.Tensor | None,
+) -> torch.Tensor:
+    """``F.*_loss(p * m, t * m)``; with a weight, its ``weight=`` at the input's shape."""
+    if weight is None:
+        return fn(p * m, t * m)
+    return fn(p * m, t * m, weight=weight.expand(p.shape))
+
+
+def _step(fn: LossFn, p: torch.Tensor, t: torch.Tensor, m: torch.Tensor) -> None:
+    p.grad = None
+    fn(p, t, m).backward()
+
+
+def format_matrix(results: list[MatrixResult]) -> str:
+    def dims(shape: tuple[int, ...] | None) -> str:
+        return "-" if shape is None else "x".join(map(str, shape))
+
+    header = (
+        f"{'loss':5} {'dtype':8} {'input':>11} {'mask':>11} {'weight':>9} "
+        f"{'naive us':>9} {'ours us':>9} {'ratio':>6}  {'saved KiB (ours/naive)':>22}  "
+        f"{'ops (ours/naive)':>16}"
+    )
+    lines = [header]
+    for r in results:
+        saved = f"{r.ours_saved_bytes / 1024:9.1f} / {r.naive_saved_bytes / 1024:9.1f}"
+        lines.append(
+            f"{r.loss:5} {r.dtype:8} {dims(r.shape):>11} {dims(r.mask_shape):>11} "
+            f"{dims(r.weight_shape):>9} {r.naive_us:9.1f} {r.ours_us:9.1f} {r.ratio:6.2f}  "
+            f"{saved:>22}  {r.ours_ops:>7} / {r.naive_ops:<6}"
+        )
+    return "\n".join(lines)
+
+
+def save_matrix_json(results: list[MatrixResult], path: str | pathlib.Path) -> None:
+    """Write matrix results with the machine, date and versions they were measured with."""
+    record = {
+        "device": _device_name(results[0].device if results else "cpu"),
+        "date": datetime.date.today().isoformat(),
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "results": [asdict(r) for r in results],
+    }
+    pathlib.Path(path).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+
+
+def _device_name(device: str) -> str:
+    if device.startswith("cuda"):
+        return torch.cuda.get_device_name()
+    import platform
+
+    return f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
