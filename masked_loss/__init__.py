@@ -1,6 +1,9 @@
 """Correct, NaN-safe, sync-free masked losses and reductions for PyTorch.
 
-The single source of every formula in the masked-loss book.
+The single source of every formula in the masked-loss book. The library is
+:mod:`masked_loss.losses`, :mod:`masked_loss.reductions` and
+:mod:`masked_loss.distributed` (torch only); the book's teaching helpers are in
+:mod:`masked_loss.teaching` and need the ``[book]`` extras.
 """
 
 from masked_loss.distributed import ddp_normalizer, global_count
@@ -13,7 +16,7 @@ from masked_loss.losses import (
     masked_mse_loss,
     naive_masked_mse_loss,
 )
-from masked_loss.reductions import count_valid, masked_mean, masked_sum
+from masked_loss.reductions import count_valid, masked_mean, masked_sum, select_valid
 
 __version__ = "0.1.0"
 
@@ -30,4 +33,5 @@ __all__ = [
     "masked_mse_loss",
     "masked_sum",
     "naive_masked_mse_loss",
+    "select_valid",
 ]
