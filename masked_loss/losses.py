@@ -303,7 +303,7 @@ def naive_masked_mse_loss(
     mask: torch.Tensor,
     reduction: Reduction = "mean",
 ) -> torch.Tensor:
-    r"""The **wrong** masked MSE that the book corrects: ``F.mse_loss(input * mask, target * mask)``.
+    r"""The **wrong** masked MSE the book corrects: ``F.mse_loss(input * mask, target * mask)``.
 
     Kept for teaching and benchmarking; do not train with it. Zeroing both
     sides makes the masked elements contribute 0 to the sum, but ``'mean'``
