@@ -249,7 +249,7 @@ def _mask_enlarges(mask: torch.Tensor, weight: torch.Tensor) -> bool:
 def _valid_weight(bool_mask: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     """The weight broadcast with the mask, exactly 0 where masked (NaN padding included)."""
     shape = torch.broadcast_shapes(bool_mask.shape, weight.shape)
-    return select_valid(weight.expand(shape), bool_mask)
+    return select_valid(weight if weight.shape == shape else weight.expand(shape), bool_mask)
 
 
 def count_valid(
@@ -318,6 +318,9 @@ def _divide(total: torch.Tensor, count: torch.Tensor | float, empty: EmptyPolicy
         # A Python number needs no tensor (and no host-to-device copy).
         return total / count if count != 0 else total * 0 + fill
     nonempty = count != 0
+    if empty == "zero":
+        # An empty total is 0, and 0 / inf is 0 with a gradient of 1 / inf = 0.
+        return total / torch.where(nonempty, count, math.inf)
     return torch.where(nonempty, total / torch.where(nonempty, count, 1), fill)
 
 
@@ -368,7 +371,10 @@ def reduce_selected(
             selected = selected * valid_weight
     if reduction == "none":
         return as_dtype(selected, out_dtype)
-    total = selected.sum(dims, keepdim=True) if dims else selected
+    if len(dims) == selected.dim():
+        total = selected.sum()  # 0-d: no kept dimensions to reshape later
+    else:
+        total = selected.sum(dims, keepdim=True) if dims else selected
     counted = bool_mask
     if reduction == "mean" and weight is not None:
         # The sum of the weights is accumulated in float32 even for bfloat16.
