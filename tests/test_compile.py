@@ -20,6 +20,11 @@ OPTIONS = [
     pytest.param({"count": torch.tensor(7)}, id="count"),
     pytest.param({"empty": "nan"}, id="empty-nan"),
     pytest.param({"check_values": True}, id="check-values"),
+    pytest.param({"weight": torch.rand(3)}, id="weight-enlarged-by-mask"),
+    pytest.param(
+        {"dim": 1, "keepdim": True, "count": torch.full((4, 1, 3), 2.0)}, id="per-row-count"
+    ),
+    pytest.param({"reduction": "sum", "dim": (0, 2), "keepdim": True}, id="sum-keepdim"),
 ]
 
 
@@ -50,6 +55,7 @@ def test_loss_compiles_fullgraph_and_matches_eager(loss, options):
     [
         (ml.masked_mean, lambda x, m: (x, m)),
         (ml.masked_sum, lambda x, m: (x, m)),
+        (ml.select_valid, lambda x, m: (x, m)),
         (ml.count_valid, lambda x, m: (m, x.shape)),
         (ml.naive_masked_mse_loss, lambda x, m: (x, x.detach() + 1, m)),
         (ml.global_count, lambda x, m: (ml.count_valid(m, x.shape),)),
