@@ -215,24 +215,27 @@ def check_options(
         "empty": empty != "zero",
         "average": average != "element",
     }
-    if reduction == "none":
-        unused = [name for name in ("dim", "keepdim", "count", "empty", "average") if given[name]]
+    rules = (
+        (
+            reduction == "none",
+            ("dim", "keepdim", "count", "empty", "average"),
+            "does not apply to reduction='none', which returns one loss per element; "
+            "drop it or choose reduction='mean' or 'sum'",
+        ),
+        (
+            reduction == "sum",
+            ("count", "empty", "average"),
+            "only applies to reduction='mean' (a sum has no denominator and an empty "
+            "sum is 0); drop it or choose reduction='mean'",
+        ),
+        (
+            average == "sample",
+            ("dim", "keepdim", "count"),
+            "cannot be combined with average='sample', which averages one mean per "
+            "sample (dimension 0) into a scalar",
+        ),
+    )
+    for applies, names, reason in rules:
+        unused = [name for name in names if applies and given[name]]
         if unused:
-            raise ValueError(
-                f"{', '.join(unused)} does not apply to reduction='none', which returns one "
-                "loss per element; drop it or choose reduction='mean' or 'sum'"
-            )
-    if reduction == "sum":
-        unused = [name for name in ("count", "empty", "average") if given[name]]
-        if unused:
-            raise ValueError(
-                f"{', '.join(unused)} only applies to reduction='mean' (a sum has no "
-                "denominator and an empty sum is 0); drop it or choose reduction='mean'"
-            )
-    if average == "sample":
-        unused = [name for name in ("dim", "keepdim", "count") if given[name]]
-        if unused:
-            raise ValueError(
-                f"{', '.join(unused)} cannot be combined with average='sample', which "
-                "averages one mean per sample (dimension 0) into a scalar"
-            )
+            raise ValueError(f"{', '.join(unused)} {reason}")

@@ -14,10 +14,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 from torch.func import grad, jacrev, jvp, vmap
-from torch.utils._python_dispatch import TorchDispatchMode
 
 import masked_loss as ml
 from masked_loss.reductions import select_valid
+from masked_loss.teaching.benchmark import dispatched_ops, saved_bytes
 
 LOSSES = {"mse": ml.masked_mse_loss, "l1": ml.masked_l1_loss, "huber": ml.masked_huber_loss}
 NAIVE = {"mse": F.mse_loss, "l1": F.l1_loss, "huber": F.huber_loss}
@@ -228,23 +228,15 @@ def test_13_numpy_integer_dim():
 
 # 14. Huber was several times slower than naive: it used the slow CPU
 # torch.where. (Speed itself is measured by `make bench`; this checks the cause.)
-class _OpLog(TorchDispatchMode):
-    def __init__(self):
-        super().__init__()
-        self.ops = []
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        self.ops.append(func.overloadpacket.__name__)
-        return func(*args, **(kwargs or {}))
-
-
 def forward_backward_ops(fn, x, *args, **kwargs):
     """The aten ops one forward and backward pass dispatch, for a fresh leaf ``x``."""
     leaf = x.detach().clone().requires_grad_()
-    with _OpLog() as log:
+
+    def step():
         out = fn(leaf, *args, **kwargs)
         (out if out.dim() == 0 else out.sum()).backward()
-    return log.ops
+
+    return dispatched_ops(step)
 
 
 @pytest.mark.parametrize("kind", sorted(LOSSES))
@@ -259,27 +251,8 @@ def test_14_cpu_path_uses_no_slow_where(kind, mask_shape):
         assert "huber_loss" in ops or kind != "huber"
 
 
-# 15. A full-size masked weight was saved for the backward pass.
-def saved_bytes(fn, *args, **kwargs):
-    """Bytes of the distinct storages autograd saves for the backward pass.
-
-    Single numbers are left out: a correct mean divides by a count that
-    depends on the data and must keep it (a few bytes), while the naive mean
-    divides by a constant; a zero target expanded from one element is free.
-    """
-    storages = {}
-
-    def pack(tensor):
-        storage = tensor.untyped_storage()
-        if storage.nbytes() > tensor.element_size():
-            storages[storage.data_ptr()] = storage.nbytes()
-        return tensor
-
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        fn(*args, **kwargs)
-    return sum(storages.values())
-
-
+# 15. A full-size masked weight was saved for the backward pass. Single numbers are
+# not counted (see saved_bytes): a correct mean must keep its data-dependent count.
 def naive_counterpart(kind, x, y, mask, weight=None):
     if weight is None:
         return NAIVE[kind](x * mask, y * mask)
@@ -295,8 +268,8 @@ def test_15_saves_no_more_than_naive(kind, dtype, mask_shape, weight_shape):
     y = torch.randn(4, 32, 16, dtype=dtype)
     mask = torch.rand(mask_shape) < 0.6
     weight = None if weight_shape is None else torch.rand(weight_shape, dtype=dtype)
-    ours = saved_bytes(LOSSES[kind], x, y, mask, weight=weight)
-    naive = saved_bytes(naive_counterpart, kind, x, y, mask, weight)
+    ours = saved_bytes(lambda: LOSSES[kind](x, y, mask, weight=weight))
+    naive = saved_bytes(lambda: naive_counterpart(kind, x, y, mask, weight))
     assert ours <= naive, (ours, naive)
 
 

@@ -179,13 +179,13 @@ class MatrixResult:
     ours_ops: int
 
 
-class _OpCounter(TorchDispatchMode):
+class _OpLog(TorchDispatchMode):
     def __init__(self) -> None:
         super().__init__()
-        self.count = 0
+        self.ops: list[str] = []
 
     def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
-        self.count += 1
+        self.ops.append(func.overloadpacket.__name__)
         return func(*args, **(kwargs or {}))
 
 
@@ -208,11 +208,11 @@ def saved_bytes(step: Callable[[], torch.Tensor]) -> int:
     return sum(storages.values())
 
 
-def dispatched_ops(step: Callable[[], None]) -> int:
-    """How many aten operations one call of ``step`` (forward and backward) dispatches."""
-    with _OpCounter() as counter:
+def dispatched_ops(step: Callable[[], None]) -> list[str]:
+    """The aten operations one call of ``step`` (forward and backward) dispatches, in order."""
+    with _OpLog() as log:
         step()
-    return counter.count
+    return log.ops
 
 
 def matrix_cases(
