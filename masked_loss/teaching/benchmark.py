@@ -266,7 +266,8 @@ def run_matrix(
         inputs = (p, t, m)
         saved = {name: saved_bytes(functools.partial(fn, *inputs)) for name, fn in pair.items()}
         ops = {
-            name: dispatched_ops(functools.partial(_step, fn, *inputs)) for name, fn in pair.items()
+            name: len(dispatched_ops(functools.partial(_step, fn, *inputs)))
+            for name, fn in pair.items()
         }
         results.append(
             MatrixResult(
