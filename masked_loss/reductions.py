@@ -164,17 +164,12 @@ def _bitwise_select_applies(values: torch.Tensor, mask: torch.Tensor) -> bool:
     return (
         values.device.type == "cpu"
         and values.dtype in _SAME_WIDTH_INT
-        and not torch.compiler.is_compiling()
+        and not torch._C._functorch.is_functorch_wrapped_tensor(values)
+        and not torch._C._functorch.is_functorch_wrapped_tensor(mask)
+        and not torch.overrides.has_torch_function((values, mask))
         and not torch.jit.is_tracing()
-        and not _is_wrapped(values)
-        and not _is_wrapped(mask)
+        and not torch.compiler.is_compiling()
     )
-
-
-def _is_wrapped(tensor: torch.Tensor) -> bool:
-    return torch._C._functorch.is_functorch_wrapped_tensor(
-        tensor
-    ) or torch.overrides.has_torch_function((tensor,))
 
 
 def _select_with_bits(values: torch.Tensor, keep_bits: torch.Tensor) -> torch.Tensor:
