@@ -32,6 +32,9 @@ def check_choice(name: str, value: str, choices: Sequence[str]) -> None:
 def check_same_device(**tensors: torch.Tensor | None) -> None:
     """All tensors on one device; a 0-d CPU tensor may go with any device, as in torch."""
     present = {name: t for name, t in tensors.items() if t is not None}
+    first = next(iter(present.values())).device
+    if all(t.device == first for t in present.values()):
+        return
     devices = {t.device for t in present.values() if not (t.dim() == 0 and t.device.type == "cpu")}
     if len(devices) > 1:
         listed = ", ".join(f"{name} on {t.device}" for name, t in present.items())
@@ -199,6 +202,9 @@ def check_options(
     Shared by the functional forms and the modules' constructors, so an
     option that does not apply to the chosen reduction is an error in both.
     """
+    defaults = dim is None and count is None and keepdim is False and check_values is False
+    if defaults and (reduction, empty, average) == ("mean", "zero", "element"):
+        return  # the common call: nothing to check
     check_choice("reduction", reduction, REDUCTIONS)
     check_choice("empty", empty, EMPTY_POLICIES)
     check_choice("average", average, AVERAGES)

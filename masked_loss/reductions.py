@@ -118,27 +118,26 @@ class _SelectValid(torch.autograd.Function):
     NaN). ``in_place`` is for a temporary the caller owns (``input - target``).
     """
 
-    generate_vmap_rule = True
+    # The ctx-style forward (no setup_context) keeps apply() cheap: with
+    # setup_context, every call binds its arguments with inspect.signature.
+    # torch.func never reaches this Function (select_valid uses torch.where on
+    # functorch tensors), so it needs no vmap rule.
 
     @staticmethod
     def forward(  # type: ignore[override]
-        values: torch.Tensor, keep_bits: torch.Tensor, in_place: bool
+        ctx: Any, values: torch.Tensor, keep_bits: torch.Tensor, in_place: bool
     ) -> torch.Tensor:
-        return _zero_masked_bits(values, keep_bits, in_place)
-
-    @staticmethod
-    def setup_context(ctx: Any, inputs: tuple[Any, ...], output: torch.Tensor) -> None:
-        values, keep_bits, in_place = inputs
         ctx.save_for_backward(keep_bits)
         ctx.save_for_forward(keep_bits)
         ctx.in_place = in_place
         if in_place:
             ctx.mark_dirty(values)
+        return _zero_masked_bits(values, keep_bits, in_place)
 
     @staticmethod
     def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None, None]:  # type: ignore[override]
         (keep_bits,) = ctx.saved_tensors
-        if not torch.is_grad_enabled() and _bitwise_select_applies(grad):
+        if not torch.is_grad_enabled() and _bitwise_select_applies(grad, keep_bits):
             # No create_graph: nothing will differentiate this, so skip the Function.
             return _zero_masked_bits(grad, keep_bits, False), None, None
         return _select_with_bits(grad, keep_bits), None, None
@@ -153,26 +152,28 @@ class _SelectValid(torch.autograd.Function):
         return _select_with_bits(values_tangent, keep_bits)
 
 
-def _bitwise_select_applies(values: torch.Tensor) -> bool:
+def _bitwise_select_applies(values: torch.Tensor, mask: torch.Tensor) -> bool:
     """The bitwise kernel is for plain eager CPU tensors only.
 
     On a GPU ``torch.where`` is one memory-bound kernel already. Compilers,
-    tracers and ``torch.func`` transforms see plain ``torch.where``, which
-    they all understand (Dynamo cannot trace a Function with a custom jvp,
-    and ``torch.jit.trace`` cannot alias a float as an integer).
+    tracers and ``torch.func`` transforms (which wrap the values, the mask or
+    both) see plain ``torch.where``, which they all understand: Dynamo cannot
+    trace a Function with a custom jvp, and ``torch.jit.trace`` cannot alias a
+    float as an integer.
     """
     return (
         values.device.type == "cpu"
         and values.dtype in _SAME_WIDTH_INT
-        and not torch.compiler.is_compiling()
-        and not torch.jit.is_tracing()
         and not torch._C._functorch.is_functorch_wrapped_tensor(values)
-        and not torch.overrides.has_torch_function((values,))
+        and not torch._C._functorch.is_functorch_wrapped_tensor(mask)
+        and not torch.overrides.has_torch_function((values, mask))
+        and not torch.jit.is_tracing()
+        and not torch.compiler.is_compiling()
     )
 
 
 def _select_with_bits(values: torch.Tensor, keep_bits: torch.Tensor) -> torch.Tensor:
-    if _bitwise_select_applies(values):
+    if _bitwise_select_applies(values, keep_bits):
         return _SelectValid.apply(values, keep_bits, False)
     return torch.where(keep_bits != 0, values, 0)
 
@@ -205,7 +206,7 @@ def select_valid(
         ...              torch.tensor([True, False, False]))
         tensor([1., 0., 0.])
     """
-    if _bitwise_select_applies(values):
+    if _bitwise_select_applies(values, mask):
         return _SelectValid.apply(values, _keep_bits(mask, values), in_place)
     return torch.where(mask, values, 0)
 
