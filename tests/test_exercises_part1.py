@@ -3,6 +3,10 @@ and answers an unfilled template with "not yet" instead of raising."""
 
 from __future__ import annotations
 
+import pathlib
+import re
+
+import pytest
 import torch
 
 import masked_loss as ml
@@ -82,18 +86,24 @@ def test_denominators_template():
         assert "fill in" in repr(verdict)
 
 
-def test_cheatsheet_calls_run():
-    """Every call in the cheat sheet's tables runs with the package as it is."""
-    import pathlib
-    import re
+CHEATSHEET = pathlib.Path(__file__).resolve().parent.parent / "book" / "cheatsheet.md"
 
-    page = pathlib.Path(__file__).resolve().parent.parent / "book" / "cheatsheet.md"
-    rows = [line for line in page.read_text(encoding="utf-8").splitlines() if line.startswith("|")]
-    calls = [s for row in rows for s in re.findall(r"`([^`]+)`", row) if "(" in s[1:]]
-    assert len(calls) >= 15
+
+def run_cheatsheet_calls(page: str) -> int:
+    """Run every call in the tables of ``page``; return how many ran.
+
+    A call followed by `` with `setup` `` runs after its set-up statement.
+    Micro-batches have different shapes, as the last one of an epoch often
+    does, so a count taken against the wrong shape fails here.
+    """
     B, T, D = 3, 4, 2
     generator = torch.Generator().manual_seed(0)
     lengths = torch.tensor([3, 1, 0])
+    micro_lengths = [torch.tensor([3, 1, 0]), torch.tensor([6, 2])]  # (3, 4) and (2, 6) steps
+    micro_masks = [
+        (torch.arange(steps) < n[:, None]).unsqueeze(-1)
+        for n, steps in zip(micro_lengths, (T, 6), strict=True)
+    ]
     namespace = {name: getattr(ml, name) for name in ml.__all__} | {
         "torch": torch,
         "T": T,
@@ -102,15 +112,62 @@ def test_cheatsheet_calls_run():
         "target": torch.randn(B, T, D, generator=generator),
         "mask": (torch.arange(T) < lengths[:, None]).unsqueeze(-1),
         "step_mask": torch.arange(T) < lengths[:, None],
-        "micro_masks": [torch.ones(B, T, 1, dtype=torch.bool)] * 2,
+        "micro_masks": micro_masks,
+        "micro_targets": [torch.randn(*m.shape[:2], D, generator=generator) for m in micro_masks],
         "values": torch.randn(B, T, D, generator=generator),
         "w": torch.rand(B, T, 1, generator=generator),
         "C": 5.0,
-        "total": torch.tensor(12),
     }
-    for call in calls:
-        statement = call.split(" with ")[0]
-        try:
-            exec(statement, namespace)
-        except Exception as error:  # pragma: no cover - the message names the call
-            raise AssertionError(f"cheat sheet call fails: {statement!r}: {error}") from error
+    ran = 0
+    rows = [line for line in page.splitlines() if line.startswith("|")]
+    for cell in (cell for row in rows for cell in row.split("|")):
+        head, with_, setup = cell.partition("` with `")  # a call, then its set-up
+        head, setup = head + "`" * bool(with_), "`" * bool(with_) + setup
+        statements = re.findall(r"`([^`]+)`", setup) + [
+            s for s in re.findall(r"`([^`]+)`", head) if "(" in s[1:]
+        ]
+        for statement in statements:
+            try:
+                exec(statement, namespace)
+            except Exception as error:  # pragma: no cover - the message names the call
+                raise AssertionError(f"cheat sheet call fails: {statement!r}: {error}") from error
+            ran += 1
+    if "total" in namespace:  # the gradient-accumulation count: every micro-batch's valid elements
+        expected = D * sum(int(n.sum()) for n in micro_lengths)
+        assert int(namespace["total"]) == expected, f"total = {namespace['total']}, not {expected}"
+    return ran
+
+
+def test_cheatsheet_calls_run():
+    """Every call in the cheat sheet's tables runs with the package as it is."""
+    page = CHEATSHEET.read_text(encoding="utf-8")
+    assert run_cheatsheet_calls(page) >= 16
+    assert "total = sum(" in page  # the accumulation row is there; its total was checked
+
+
+def test_cheatsheet_check_can_fail():
+    """A count against the current micro-batch's shape, not each one's own, is caught."""
+    old = (
+        "| gradient accumulation | | `masked_mse_loss(pred, target, mask, count=total)` with "
+        "`total = sum(count_valid(m, pred.shape) for m in micro_masks)` | |"
+    )
+    with pytest.raises(AssertionError, match="cheat sheet call fails"):
+        run_cheatsheet_calls(old)
+    summed_steps = old.replace("count_valid(m, pred.shape)", "m.sum()")  # steps, not elements
+    with pytest.raises(AssertionError, match="total = "):
+        run_cheatsheet_calls(summed_steps)
+
+
+def test_cheatsheet_options_that_do_not_apply_raise():
+    """count=, empty= and average= are for reduction='mean'; count= excludes average='sample'."""
+    page = CHEATSHEET.read_text(encoding="utf-8")
+    assert '`count=`, `empty=` and `average=` apply to `reduction="mean"`' in page
+    pred, target = torch.randn(3, 4, 2), torch.randn(3, 4, 2)
+    mask = torch.rand(3, 4, 1) < 0.5
+    for option in ({"count": 5.0}, {"empty": "nan"}, {"average": "sample"}):
+        ml.masked_mse_loss(pred, target, mask, **option)  # fine with the mean
+        for reduction in ("sum", "none"):
+            with pytest.raises(ValueError):
+                ml.masked_mse_loss(pred, target, mask, reduction, **option)
+    with pytest.raises(ValueError, match="average='sample'"):
+        ml.masked_mse_loss(pred, target, mask, count=5.0, average="sample")
