@@ -353,16 +353,27 @@ def minutes(stamp: str) -> int:
     "title, total", [("Lesson plan: 90 minutes", 90), ("Lesson plan: 45 minutes", 45)]
 )
 def test_lesson_plans_add_up(title, total):
-    rows = re.findall(r"^\| (\d:\d\d)–(\d:\d\d) \| \*\*([^*]+)\*\*", section(title), re.MULTILINE)
+    rows = re.findall(r"^\| \*\*(\d:\d\d)–(\d:\d\d): ([^*]+)\*\*", section(title), re.MULTILINE)
     assert rows, title
-    assert minutes(rows[0][0]) == 0 and minutes(rows[-1][1]) == total
-    for (_, end, _), (start, _, _) in zip(rows, rows[1:], strict=False):
-        assert end == start, f"{title}: a gap or an overlap at {end}/{start}"
+    clock = 0
+    for start, end, name in rows:
+        assert minutes(start) == clock, f"{title}: {name} starts at {start}, not at {clock} min"
+        assert minutes(end) > minutes(start), f"{title}: {name} ends before it starts"
+        clock = minutes(end)
+    assert clock == total, f"{title}: the segments add up to {clock} minutes"
     names = " ".join(name.lower() for _, _, name in rows)
     for part in ("predict", "k/n", "training", "fix", "wrap-up"):
         assert part in names, f"{title}: no {part} segment"
     if total == 90:
         assert "exercises" in names
+    # The slides each segment uses exist; the 90-minute plan goes through the whole deck in order.
+    shown = []
+    for first, last in re.findall(r"slides? (\d+)(?:–(\d+))?", section(title)):
+        shown += list(range(int(first), int(last or first) + 1))
+    count = deck_slides(load(DECK))
+    assert shown and max(shown) <= count and shown == sorted(shown), shown
+    if total == 90:
+        assert shown == list(range(1, count + 1)), shown
 
 
 def test_objectives_cover_every_chapter_and_exercise():
@@ -537,7 +548,10 @@ def test_deck_in_the_browser(deck_dir):
             browser = playwright.chromium.launch(
                 executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
             )
-            page_ = browser.new_page(viewport={"width": 1280, "height": 800})
+            context = browser.new_context(viewport={"width": 1280, "height": 800})
+            # On the context, so that the speaker view's window is watched too.
+            context.route("**/*", route)
+            page_ = context.new_page()
             page_.on(
                 "console", lambda m: m.type == "error" and problems.append(f"console: {m.text}")
             )
@@ -547,7 +561,6 @@ def test_deck_in_the_browser(deck_dir):
                 "response",
                 lambda r: r.status >= 400 and problems.append(f"HTTP {r.status} {r.url}"),
             )
-            page_.route("**/*", route)
             page_.goto(f"http://{origin}/index.html", wait_until="networkidle")
             page_.wait_for_function("() => window.Reveal && Reveal.isReady()")
             total = page_.evaluate("Reveal.getTotalSlides()")
@@ -581,6 +594,14 @@ def test_deck_in_the_browser(deck_dir):
                         .map(v => `${v.impact} ${v.id}`)"""
                 )
                 assert not violations, violations
+            # S opens the speaker view (notes, timer, next slide) in a window of its own.
+            with context.expect_page() as opened:
+                page_.keyboard.press("s")
+            speaker = opened.value
+            speaker.on(
+                "console", lambda m: m.type == "error" and problems.append(f"notes: {m.text}")
+            )
+            speaker.wait_for_selector(".speaker-controls-time")
             browser.close()
     finally:
         server.shutdown()
