@@ -197,11 +197,15 @@ def build(paths: list[pathlib.Path], out: pathlib.Path) -> dict[str, list[str]]:
         (folder / path.name).write_text(text, encoding="utf-8")
         report[path.name] = removed
     archive = out / ZIP_NAME
+    top = "masked-losses-student"
+    members = [("README.txt", README)]
+    members += [(p.name, (folder / p.name).read_text(encoding="utf-8")) for p in paths]
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
-        top = "masked-losses-student"
-        bundle.writestr(f"{top}/README.txt", README)
-        for path in paths:
-            bundle.write(folder / path.name, f"{top}/{path.name}")
+        for name, text in members:
+            # A fixed date: the same notebooks give the same zip, byte for byte.
+            info = zipfile.ZipInfo(f"{top}/{name}", date_time=(2020, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            bundle.writestr(info, text)
     return report
 
 

@@ -169,7 +169,9 @@ def test_outputs_cleared_and_zip(student):
 def test_the_script_writes_nothing_into_notebooks(tmp_path):
     before = {p: p.stat().st_mtime_ns for p in (ROOT / "notebooks").rglob("*.ipynb")}
     assert make_student.main(["--out", str(tmp_path)]) == 0
-    assert (tmp_path / make_student.ZIP_NAME).is_file()
+    first = (tmp_path / make_student.ZIP_NAME).read_bytes()
+    assert make_student.main(["--out", str(tmp_path)]) == 0
+    assert (tmp_path / make_student.ZIP_NAME).read_bytes() == first, "the zip is not reproducible"
     assert {p: p.stat().st_mtime_ns for p in (ROOT / "notebooks").rglob("*.ipynb")} == before
 
 
@@ -280,6 +282,34 @@ def test_empty_template_says_not_yet(path, label, cell):
     assert isinstance(verdict, ex.Verdict), f"{label}: the template's last line is not a check"
     assert not verdict, f"{label}: the empty template passes"
     assert repr(verdict).startswith(ex.NOT_YET), repr(verdict)
+
+
+UNFILLED = [None, ..., "45", "a number", [1, 2]]
+CHECKS = {
+    "check_tutorial_prediction": 3,
+    "check_k_over_n": 1,
+    "check_denominators": 2,
+    "check_step_mask": 1,
+    "check_count": 1,
+    "check_weighted_mse": 1,
+    "check_nan_safe_sum": 1,
+    "check_sample_mean": 1,
+    "check_sample_vs_token": 2,
+    "check_accumulation_count": 1,
+    "check_fp16_mse": 1,
+}
+
+
+@pytest.mark.parametrize("answer", UNFILLED, ids=repr)
+@pytest.mark.parametrize("name", CHECKS)
+def test_checks_never_raise_on_an_unfilled_answer(name, answer):
+    """A template left as it is (None, ...) or filled with text: "not yet", never a traceback."""
+    verdict = getattr(ex, name)(*[answer] * CHECKS[name])
+    assert not verdict and repr(verdict).startswith(ex.NOT_YET), repr(verdict)
+
+
+def test_every_check_is_covered():
+    assert sorted(CHECKS) == sorted(n for n in dir(ex) if n.startswith("check_"))
 
 
 def test_every_exercise_has_a_template():

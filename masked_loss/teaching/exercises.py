@@ -229,6 +229,7 @@ def check_sample_mean(mean: Callable[[torch.Tensor, torch.Tensor], Any] | None) 
 
 def check_sample_vs_token(token_mean: float | None, sample_mean: float | None) -> Verdict:
     """Exercise: lengths 2 and 8 with summed squared errors 4 and 40."""
+    token_mean, sample_mean = _number(token_mean), _number(sample_mean)
     if token_mean is None or sample_mean is None:
         return _verdict(False, "fill in both numbers")
     target = torch.zeros(2, 8)
@@ -253,12 +254,11 @@ def check_accumulation_count(count: Any) -> Verdict:
     """Exercise: the count= that three micro-batches must all pass (see the chapter's data)."""
     masks = accumulation_exercise_masks()
     expected = sum(count_valid(m, (*m.shape[:2], 3)).item() for m in masks)
-    if count is None:
+    value = _number(count)
+    if value is None:
         return _verdict(False, "fill in the number")
-    if int(torch.as_tensor(count)) != expected:
-        return _verdict(
-            False, f"{int(torch.as_tensor(count))} is not the number of valid elements in all three"
-        )
+    if value != expected:
+        return _verdict(False, f"{value:g} is not the number of valid elements in all three")
     return _verdict(True, f"every micro-batch divides its masked sum by {expected}")
 
 
