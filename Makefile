@@ -7,8 +7,11 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
 NODE_STAMP := node_modules/.installed
+# Chromium for the browser tests and the PDF: found, installed with apt-get where
+# permitted, or a one-line instruction and a stop (scripts/ensure_browser.sh).
+ENSURE_BROWSER := scripts/ensure_browser.sh
 
-.PHONY: setup vendor serve book execute test lint bench clean
+.PHONY: setup browser vendor html pdf serve book execute test lint bench colab-test clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,13 +26,23 @@ $(NODE_STAMP): package.json package-lock.json
 
 setup: $(STAMP) $(NODE_STAMP)  ## create .venv and node_modules with everything needed
 
-vendor: setup  ## copy the self-hosted runtime (MathJax, widgets) into the site's assets
+browser: setup  ## find or install Chromium, or stop with the command to run
+	@$(ENSURE_BROWSER) >/dev/null
+
+vendor: setup  ## copy the self-hosted runtime (widgets) into the site's assets
 	$(BIN)/python scripts/vendor_assets.py
 
-book: vendor  ## build the site into _build/html (zero warnings allowed)
+html: vendor  ## build the site's pages into _build/html (zero warnings allowed)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
-serve: book  ## build, then serve the site at http://$(HOST):$(PORT)
+pdf: html browser  ## print the whole book into _build/html/masked-losses-in-pytorch.pdf
+	CHROMIUM="$$($(ENSURE_BROWSER))" $(BIN)/python scripts/build_pdf.py
+
+book: pdf  ## the complete site: pages and the whole-book PDF
+
+serve: html  ## build, then serve the site at http://$(HOST):$(PORT)
+	@CHROMIUM="$$($(ENSURE_BROWSER) 2>/dev/null)" $(BIN)/python scripts/build_pdf.py \
+	  || echo "(No whole-book PDF without Chromium; the pages are complete.)"
 	@echo "Serving the book at http://$(HOST):$(PORT) (Ctrl-C to stop)"
 	$(BIN)/python -m http.server $(PORT) --bind $(HOST) --directory _build/html
 
@@ -41,8 +54,12 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/python scripts/sync_notebooks.py --check
 
-test: lint book  ## every test: package, doctests, notebooks (nbval), built site
-	$(BIN)/python -m pytest
+# `browser` comes first: without Chromium the run stops before lint, build and tests.
+test: setup browser lint book  ## every test: package, doctests, notebooks (nbval), site, PDF
+	CHROMIUM="$$($(ENSURE_BROWSER))" $(BIN)/python -m pytest
+
+colab-test: setup  ## each notebook alone, in a fresh venv with the built wheel, as on Colab
+	$(BIN)/python scripts/colab_check.py
 
 bench: $(STAMP)  ## masked-MSE formulations, as ratios to the naive one
 	$(BIN)/python benchmarks/bench_masked_mse.py

@@ -1,7 +1,9 @@
 """Copy the pinned browser runtime from node_modules into the site's static files.
 
-The site makes no request to another origin: MathJax, require.js, the
-ipywidgets HTML manager and anywidget are served from ``_static/vendor/``.
+The site makes no request to another origin: require.js, the ipywidgets HTML
+manager and anywidget are served from ``_static/vendor/``. (Formulas need no
+browser runtime: the build renders them to SVG with MathJax in Node.js, see
+``scripts/render_math.mjs``.)
 Versions come from package.json/package-lock.json (``npm ci``); each copy is
 listed with its version and licence in ``vendor/VERSIONS.txt``.
 
@@ -34,7 +36,6 @@ ASSETS: dict[str, tuple[str, list[str]]] = {
         ],
     ),
     "anywidget": ("anywidget", ["dist/index.js"]),
-    "mathjax": ("mathjax", ["es5"]),
 }
 LICENCE_NAMES = ("LICENSE", "LICENSE.txt", "LICENSE.md", "LICENCE")
 

@@ -12,6 +12,7 @@ import html.parser
 import http.server
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
@@ -20,6 +21,7 @@ import urllib.parse
 
 import pytest
 import torch
+import yaml
 
 import masked_loss as ml
 
@@ -63,9 +65,35 @@ def site():
     server.shutdown()
 
 
+def pages_prefix() -> str:
+    """The path GitHub Pages serves the site under: /<repository name>/."""
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    return "/" + config["repository"]["url"].rstrip("/").rsplit("/", 1)[1] + "/"
+
+
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format, *args):  # noqa: A002 - signature of the base class
         pass
+
+    def translate_path(self, path):
+        # The site is also served under /<repository>/, as on GitHub Pages.
+        prefix = pages_prefix()
+        if path.startswith(prefix):
+            path = "/" + path[len(prefix) :]
+        return super().translate_path(path)
+
+    def send_error(self, code, message=None, explain=None):
+        # Like GitHub Pages: a missing page gets the site's 404.html.
+        page = SITE / "404.html"
+        if code != 404 or not page.exists():
+            return super().send_error(code, message, explain)
+        body = page.read_bytes()
+        self.send_response(404)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
 
 @pytest.fixture(scope="session")
@@ -76,7 +104,10 @@ def browser():
         f"{CHROMIUM} not found: apt-get install -y chromium"
     )
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        # Real scrollbars (Playwright hides them by default): the layout tests measure them.
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, ignore_default_args=["--hide-scrollbars"]
+        )
         yield browser
         browser.close()
 
@@ -84,9 +115,9 @@ def browser():
 class PageRecorder:
     """Opens a page and records every console error, page error and failed or foreign request."""
 
-    def __init__(self, browser, site):
+    def __init__(self, browser, site, width=1280, height=900):
         self.origin = urllib.parse.urlsplit(site).netloc
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.context = browser.new_context(viewport={"width": width, "height": height})
         self.page = self.context.new_page()
         self.problems: list[str] = []
         self.page.on("console", self._console)
@@ -162,7 +193,10 @@ def unresolved(hrefs, recorder):
         url = urllib.parse.urlsplit(href)
         if url.scheme not in ("http", "https") or url.netloc != recorder.origin:
             continue
-        target = SITE / urllib.parse.unquote(url.path.lstrip("/"))
+        path = url.path
+        if path.startswith(pages_prefix()):
+            path = "/" + path[len(pages_prefix()) :]
+        target = SITE / urllib.parse.unquote(path.lstrip("/"))
         if target.is_dir():
             target = target / "index.html"
         if not target.is_file():
@@ -289,3 +323,348 @@ def test_axe_canary_finds_a_planted_violation(browser):
     finally:
         page.close()
     assert "critical image-alt" in found
+
+
+# --- Every device: phones (390 px), tablets (900 px) and desktops ---------------------------
+
+VIEWPORTS = {"phone": (390, 844), "tablet": (900, 1000), "desktop": (1280, 800)}
+BOOK_PAGES = [p for p in site_pages() if p.startswith(("notebooks/", "book/"))]
+CHAPTER_PAGE = "notebooks/06_shapes.html"
+
+
+def toc_pages() -> list[str]:
+    """Every document in _toc.yml, as the site path of its page."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        files += [chapter["file"] for chapter in part.get("chapters", [])]
+    # (A listed file that does not exist fails the build, not this test.)
+    exists = [f for f in files if any((ROOT / f"{f}{s}").exists() for s in (".md", ".ipynb"))]
+    return [f"{f}.html" for f in exists]
+
+
+@pytest.fixture
+def sized(browser, site, request):
+    """A recorder whose window has the size named by the test's ``viewport`` parameter."""
+    width, height = VIEWPORTS[request.param]
+    rec = PageRecorder(browser, site, width, height)
+    yield rec
+    rec.close()
+
+
+def visible(page, selector):
+    """The one element matching ``selector`` that is displayed."""
+    locator = page.locator(selector).locator("visible=true")
+    assert locator.count() == 1, f"{locator.count()} visible elements match {selector}"
+    return locator
+
+
+def dialog_open(page, dialog_id):
+    return page.evaluate(f"() => document.getElementById('{dialog_id}').open")
+
+
+@pytest.mark.parametrize("sized", list(VIEWPORTS), indirect=True)
+def test_primary_sidebar_opens_and_reaches_every_chapter(sized, site):
+    page = open_page(sized, site, CHAPTER_PAGE)
+    toggle = visible(page, ".primary-toggle")
+    width = page.viewport_size["width"]
+    sidebar = "#pst-primary-sidebar-modal" if width < 992 else "#pst-primary-sidebar"
+    if width < 992:
+        assert not page.locator("#pst-primary-sidebar").is_visible()
+        toggle.click()
+        page.wait_for_function("() => document.getElementById('pst-primary-sidebar-modal').open")
+    else:
+        assert page.locator("#pst-primary-sidebar").is_visible()
+    links = page.locator(f"{sidebar} nav a[href]")
+    shown_pages = set()
+    for i in range(links.count()):
+        link = links.nth(i)
+        link.scroll_into_view_if_needed()
+        if link.is_visible():
+            path = urllib.parse.urlsplit(link.evaluate("a => a.href")).path.lstrip("/")
+            shown_pages.add(path)
+    missing = [p for p in toc_pages() if p not in shown_pages and p != "book/intro.html"]
+    assert not missing, f"not reachable from the sidebar at {width}px: {missing}"
+    if width < 992:
+        page.keyboard.press("Escape")
+        page.wait_for_function("() => !document.getElementById('pst-primary-sidebar-modal').open")
+    else:
+        # On a desktop the button collapses the sidebar and brings it back.
+        toggle.click()
+        shown = """() => document.querySelector('#pst-primary-sidebar')
+                      .checkVisibility({visibilityProperty: true, opacityProperty: true})"""
+        page.wait_for_function(f"() => !({shown})()")
+        toggle.click()
+        page.wait_for_function(shown)
+    assert not sized.problems, "\n".join(sized.problems)
+
+
+@pytest.mark.parametrize("sized", list(VIEWPORTS), indirect=True)
+def test_contents_button_and_search_open(sized, site):
+    page = open_page(sized, site, CHAPTER_PAGE)
+    page.set_default_timeout(5000)
+    width = page.viewport_size["width"]
+    if page.locator(".secondary-toggle").locator("visible=true").count():
+        visible(page, ".secondary-toggle").click()
+        page.wait_for_function("() => document.getElementById('pst-secondary-sidebar-modal').open")
+        page.keyboard.press("Escape")
+        page.wait_for_function("() => !document.getElementById('pst-secondary-sidebar-modal').open")
+    else:
+        assert width >= 1200, f"no on-page contents button at {width}px"
+    # Nothing (no lingering tooltip) may cover the search button.
+    page.mouse.move(0, 0)
+    page.locator(".search-button__button").locator("visible=true").first.click()
+    page.wait_for_function("() => document.getElementById('pst-search-dialog').open")
+    page.keyboard.type("mask")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/search.html?q=mask*")
+    page.wait_for_selector("#search-results li")
+    assert not sized.problems, "\n".join(sized.problems)
+
+
+CLIPPING_JS = r"""
+() => {
+  const problems = [];
+  const name = (el) => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
+    (typeof el.className === "string" && el.className.trim()
+      ? "." + el.className.trim().split(/\s+/).slice(0, 3).join(".") : "") +
+    ` "${(el.textContent || "").trim().slice(0, 40)}"`;
+  const doc = document.documentElement;
+  if (doc.scrollWidth > doc.clientWidth + 1) {
+    problems.push(`the page is ${doc.scrollWidth}px wide in a ${doc.clientWidth}px window`);
+  }
+  const main = document.querySelector("#main-content") || document.body;
+  const scrollbar = (el) => {
+    const s = getComputedStyle(el);
+    return el.offsetHeight - el.clientHeight
+      - parseFloat(s.borderTopWidth) - parseFloat(s.borderBottomWidth);
+  };
+  const checked = new Set();
+  const selector = "pre, table, div.cell_output, div.cell_input, div.highlight, .mle-root, " +
+    "dl.py > dt, img, .pst-scrollable-table-container, .table-wrapper";
+  for (const el of main.querySelectorAll(selector)) {
+    if (!el.getClientRects().length || el.closest("details:not([open])")) continue;
+    for (let box = el; box && box !== document.body; box = box.parentElement) {
+      if (checked.has(box)) break;
+      checked.add(box);
+      const over = box.scrollWidth - box.clientWidth;
+      if (over <= 1 || box.clientWidth === 0) continue;
+      const overflow = getComputedStyle(box).overflowX;
+      if (overflow === "auto" || overflow === "scroll") {
+        if (scrollbar(box) < 4) {
+          problems.push(`${name(box)} scrolls ${over}px with no visible scrollbar`);
+        }
+        break;
+      }
+      if (overflow !== "visible") {
+        problems.push(`${name(box)} cuts off ${over}px of content (overflow-x: ${overflow})`);
+        break;
+      }
+    }
+  }
+  // Output (printed error messages included) wraps: it never needs sideways scrolling.
+  for (const pre of main.querySelectorAll("div.cell_output pre")) {
+    if (pre.getClientRects().length && pre.scrollWidth > pre.clientWidth + 1) {
+      const over = pre.scrollWidth - pre.clientWidth;
+      problems.push(`${name(pre)}: an output line is ${over}px too wide`);
+    }
+  }
+  return problems;
+}
+"""
+
+
+@pytest.mark.parametrize("sized", ["phone", "desktop"], indirect=True)
+@pytest.mark.parametrize("page_path", site_pages() or ["index.html"])
+def test_nothing_is_clipped(sized, site, page_path):
+    page = open_page(sized, site, page_path)
+    if page.viewport_size["width"] >= 992 and page_path in BOOK_PAGES:
+        check_page_weight(page, page_path)
+    # Open every collapsed cell and dropdown: their content must fit too.
+    page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
+    problems = page.evaluate(CLIPPING_JS)
+    assert not problems, f"{page_path} at {page.viewport_size['width']}px:\n" + "\n".join(
+        problems[:15]
+    )
+
+
+# --- The explorer on a phone and on a laptop ----------------------------------------------
+
+
+@pytest.mark.parametrize("sized", ["phone", "desktop"], indirect=True)
+def test_explorer_fits_and_shows_its_numbers(sized, site):
+    page = open_page(sized, site, EXPLORER_PAGE)
+    if page.viewport_size["width"] < 992:
+        page.set_viewport_size({"width": 360, "height": 740})
+    root = page.locator(".mle-root").first
+    root.scroll_into_view_if_needed()
+    fit = root.evaluate(
+        """root => {
+            const box = root.getBoundingClientRect();
+            const out = [...root.querySelectorAll("*")]
+                .filter(e => e.getClientRects().length)
+                .filter(e => { const r = e.getBoundingClientRect();
+                               return r.right > box.right + 1 || r.left < box.left - 1; })
+                .map(e => e.className || e.tagName);
+            const article = root.closest("article, main").getBoundingClientRect();
+            return {out, root: root.scrollWidth - root.clientWidth,
+                    beyond: box.right - article.right, page: document.documentElement.scrollWidth
+                            - document.documentElement.clientWidth};
+        }"""
+    )
+    assert not fit["out"] and fit["root"] <= 1 and fit["beyond"] <= 1 and fit["page"] <= 1, fit
+    height = page.viewport_size["height"]
+    grid = page.locator(".mle-grid").first.bounding_box()
+    results = page.locator(".mle-results").first.bounding_box()
+    if page.viewport_size["width"] >= 992:
+        # With the grid on screen, the numbers are on screen too.
+        page.locator(".mle-grid").first.evaluate("g => g.scrollIntoView({block: 'center'})")
+        grid = page.locator(".mle-grid").first.bounding_box()
+        results = page.locator(".mle-results").first.bounding_box()
+        assert grid["y"] >= 0 and grid["y"] + grid["height"] <= height
+        assert results["y"] >= 0 and results["y"] + results["height"] <= height, (grid, results)
+    else:
+        # Right under the grid (after the three reduction buttons).
+        assert results["y"] - (grid["y"] + grid["height"]) < 110, (grid, results)
+    # Nothing (the theme's "back to top" button included) covers the numbers when
+    # the reader scrolls back up to them.
+    counts = page.locator(".mle-results [data-value=counts]").first
+    page.mouse.wheel(0, 600)
+    page.wait_for_timeout(200)
+    for fraction in (0.5, 0.9):
+        counts.evaluate(
+            "(e, f) => window.scrollBy(0, e.getBoundingClientRect().top - innerHeight * f)",
+            fraction,
+        )
+        page.mouse.wheel(0, -40)
+        page.wait_for_timeout(300)
+        covered = counts.evaluate(
+            """e => { const r = e.getBoundingClientRect();
+                      const points = [[r.left + 2, r.top + r.height / 2],
+                                      [r.right - 2, r.top + r.height / 2],
+                                      [r.left + r.width / 2, r.top + r.height / 2]];
+                      return points.filter(([x, y]) => y > 0 && y < innerHeight)
+                        .map(([x, y]) => document.elementFromPoint(x, y))
+                        .filter(hit => !e.contains(hit))
+                        .map(hit => hit && hit.outerHTML.slice(0, 80)); }"""
+        )
+        assert not covered, f"the k/N line is covered by {covered}"
+    assert not sized.problems, "\n".join(sized.problems)
+
+
+def test_explorer_reduction_follows_arrow_keys(recorder, site):
+    page = open_page(recorder, site, EXPLORER_PAGE)
+    checked = '[data-reduction][aria-checked="true"]'
+    page.focus(f".mle-root {checked}")
+    assert page.get_attribute(checked, "data-reduction") == "mean"
+    tab_stops = page.eval_on_selector_all("[data-reduction]", "bs => bs.map(b => b.tabIndex)")
+    assert sorted(tab_stops) == [-1, -1, 0], "the radio group is one Tab stop"
+    for key, expected in [
+        ("ArrowRight", "sum"),
+        ("ArrowDown", "none"),
+        ("ArrowRight", "mean"),
+        ("ArrowLeft", "none"),
+        ("ArrowUp", "sum"),
+        ("Home", "mean"),
+        ("End", "none"),
+    ]:
+        page.keyboard.press(key)
+        assert page.get_attribute(checked, "data-reduction") == expected, key
+        focused = page.evaluate("() => document.activeElement.dataset.reduction")
+        assert focused == expected, f"focus did not follow {key}"
+    assert "none" in page.inner_text(".mle-results [data-value=naive]") or "[" in page.inner_text(
+        ".mle-results [data-value=naive]"
+    )
+    assert not recorder.problems, "\n".join(recorder.problems)
+
+
+# --- Page weight ---------------------------------------------------------------------------
+
+PAGE_BUDGET = 1_500_000  # bytes, uncompressed, per page
+# The ipywidgets runtime that pages with a live widget need on top of the budget.
+WIDGET_RUNTIME = (
+    "/_static/vendor/html-manager/",
+    "/_static/vendor/requirejs/",
+    "/_static/vendor/anywidget/",
+    "/_static/widgets-require-config.js",
+)
+
+WEIGHT_JS = """() => [...performance.getEntriesByType('navigation'),
+                      ...performance.getEntriesByType('resource')]
+                    .map(e => [e.name, e.decodedBodySize])"""
+
+
+def check_page_weight(page, page_path):
+    """At most PAGE_BUDGET bytes (plus the widget runtime where a widget needs it)."""
+    page.wait_for_timeout(500)
+    entries = page.evaluate(WEIGHT_JS)
+    total = sum(size for _, size in entries)
+    runtime = sum(size for url, size in entries if any(part in url for part in WIDGET_RUNTIME))
+    biggest = sorted(entries, key=lambda e: -e[1])[:6]
+    report = "\n".join(f"{size / 1e3:8.1f} kB  {url}" for url, size in biggest)
+    assert total - runtime <= PAGE_BUDGET, (
+        f"{page_path}: {total / 1e6:.2f} MB in {len(entries)} requests "
+        f"({runtime / 1e6:.2f} MB widget runtime)\n{report}"
+    )
+    assert not any("fontawesome.js" in url or "mathjax" in url.lower() for url, _ in entries)
+
+
+# --- What good book sites give a reader -----------------------------------------------------
+
+
+def test_reader_features(recorder, site):
+    import masked_loss
+
+    page = open_page(recorder, site, "notebooks/06_shapes.html")
+    footer = page.inner_text(".bd-footer-content")
+    assert f"Version {masked_loss.__version__}" in footer
+    assert re.search(r"Last updated on \d{4}-\d{2}-\d{2}", footer), footer
+    assert page.locator(".bd-footer-content a[href$='masked-losses-in-pytorch.pdf']").count() == 1
+    meta = page.evaluate(
+        """() => Object.fromEntries([...document.querySelectorAll('meta[name], meta[property]')]
+              .map(m => [m.getAttribute('name') || m.getAttribute('property'), m.content]))"""
+    )
+    assert len(meta.get("description", "")) >= 60
+    for key in ("og:title", "og:description", "og:url", "og:image", "twitter:card"):
+        assert meta.get(key), f"no {key}"
+    assert meta["og:image"].endswith("/_static/social-card.png")
+    assert (SITE / "_static" / "social-card.png").exists()
+    title = page.title()
+    assert title.count("Masked losses in PyTorch") == 1 and title.startswith("Shapes")
+
+    # The home page says the site's name once; so does every other page.
+    titles = {}
+    for path in ("book/intro.html", "book/api.html"):
+        page.goto(site + path)
+        titles[path] = page.title()
+    assert titles["book/intro.html"] == "Masked losses in PyTorch", titles
+    assert all(t.count("Masked losses in PyTorch") == 1 for t in titles.values()), titles
+
+    # Dark mode gets its own logo, not a white box.
+    page.evaluate("() => document.documentElement.setAttribute('data-theme', 'dark')")
+    logo = page.locator(".navbar-brand img").locator("visible=true")
+    assert logo.count() == 1 and logo.get_attribute("src").endswith("logo-dark.svg")
+    dark_logo = (SITE / "_static" / "logo-dark.svg").read_text()
+    assert "#ffffff" not in dark_logo.lower() and 'fill="white"' not in dark_logo
+    assert not recorder.problems, "\n".join(recorder.problems)
+
+
+def test_missing_pages_get_the_404_page(recorder, site):
+    """GitHub Pages serves 404.html for any missing address, at any depth."""
+    page = recorder.page
+    page.goto(site + pages_prefix()[1:] + "notebooks/no/such/page.html", wait_until="networkidle")
+    assert page.title().startswith("Page not found")
+    assert page.locator("#page-not-found h1").inner_text() == "Page not found"
+    # Its styles and scripts load from the site's root, not from the missing folder.
+    # (Every failed resource is also recorded with its address as "HTTP 404: <url>";
+    # the console's own line for the page's 404 names none.)
+    problems = [
+        p
+        for p in recorder.problems
+        if "no/such/page.html" not in p and not p.startswith("console error: Failed to load")
+    ]
+    assert not problems, "\n".join(problems)
+    home = page.locator("#page-not-found a").first
+    home.click()
+    page.wait_for_load_state()
+    assert page.url.endswith(pages_prefix() + "book/intro.html")

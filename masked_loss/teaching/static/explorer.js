@@ -67,18 +67,40 @@ function render({ model, el }) {
   const grid = element("div", { class: "mle-grid", role: "group", "aria-label": "Mask: one button per element" });
   const controls = element("div", { class: "mle-controls", role: "radiogroup", "aria-label": "Reduction" });
   const results = element("div", { class: "mle-results", "aria-live": "polite" });
-  root.append(heading, grid, controls, results);
+  // Grid on the left, the reduction and the numbers beside it where there is room
+  // (explorer.css), so the numbers stay on screen while one clicks.
+  const side = element("div", { class: "mle-side" });
+  const layout = element("div", { class: "mle-layout" });
+  side.append(controls, results);
+  layout.append(grid, side);
+  root.append(heading, layout);
   el.append(root);
 
+  controls.append(element("span", { class: "mle-label", "aria-hidden": "true" }, "reduction="));
   const reductionButtons = REDUCTIONS.map((reduction) => {
     const button = element("button", { type: "button", class: "mle-reduction", role: "radio", "data-reduction": reduction },
-      `reduction='${reduction}'`);
-    button.addEventListener("click", () => {
-      model.set("reduction", reduction);
-      model.save_changes();
-    });
+      `'${reduction}'`);
+    button.addEventListener("click", () => choose(reduction));
     controls.append(button);
     return button;
+  });
+
+  function choose(reduction) {
+    model.set("reduction", reduction);
+    model.save_changes();
+  }
+
+  // A radio group: arrow keys move the choice (and the focus) to the next or
+  // previous option, wrapping around; Tab enters and leaves the group as one stop.
+  controls.addEventListener("keydown", (event) => {
+    const step = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[event.key];
+    const home = { Home: 0, End: REDUCTIONS.length - 1 }[event.key];
+    if (step === undefined && home === undefined) return;
+    event.preventDefault();
+    const current = REDUCTIONS.indexOf(model.get("reduction"));
+    const next = home !== undefined ? home : (current + step + REDUCTIONS.length) % REDUCTIONS.length;
+    choose(REDUCTIONS[next]);
+    reductionButtons[next].focus();
   });
 
   function toggle(i, j) {
@@ -98,7 +120,7 @@ function render({ model, el }) {
     const focused = document.activeElement && grid.contains(document.activeElement)
       ? document.activeElement.dataset.cell : null;
     grid.replaceChildren();
-    grid.style.gridTemplateColumns = `repeat(${predictions[0].length}, minmax(7.5em, 1fr))`;
+    grid.style.gridTemplateColumns = `repeat(${predictions[0].length}, minmax(0, 1fr))`;
     predictions.forEach((row, i) =>
       row.forEach((p, j) => {
         const valid = Boolean(mask[i][j]);
@@ -125,9 +147,11 @@ function render({ model, el }) {
       if (again) again.focus();
     }
 
-    reductionButtons.forEach((button) =>
-      button.setAttribute("aria-checked", String(button.dataset.reduction === reduction)),
-    );
+    reductionButtons.forEach((button) => {
+      const checked = button.dataset.reduction === reduction;
+      button.setAttribute("aria-checked", String(checked));
+      button.tabIndex = checked ? 0 : -1;
+    });
 
     results.replaceChildren(
       element("p", { class: "mle-naive", "data-value": "naive" },
