@@ -2,7 +2,7 @@
 
 Each loss is "select the valid differences, apply a pointwise function, then
 reduce", on the core of :mod:`masked_loss.reductions`: the difference is
-selected with :func:`~masked_loss.reductions.select_valid` before any
+selected with :func:`~masked_loss.select_valid` before any
 arithmetic, so NaN/inf in padding never reaches the loss or the gradient, and
 the sum, count and division are the ones :func:`~masked_loss.masked_mean`
 uses. Every step is a differentiable PyTorch operation, so the losses have

@@ -2,17 +2,17 @@
 
 A masked mean is four steps, kept apart so that each can be reused:
 
-1. **select** the valid elements (:func:`select_valid`): masked positions
+1. **select** the valid elements (:func:`~masked_loss.select_valid`): masked positions
    become exactly 0 *before* any arithmetic, so NaN or inf in the padding
    reaches neither the result nor the gradient;
 2. a **sum** over the reduced dimensions, optionally weighted;
 3. a broadcast-aware **count** of the valid elements, or the sum of their
-   weights (:func:`count_valid`);
+   weights (:func:`~masked_loss.count_valid`);
 4. one **division**, with an explicit policy for an empty denominator.
 
 Keeping the count separate is what lets gradient accumulation and data
 parallelism divide by a *global* count (:mod:`masked_loss.distributed`). The
-losses in :mod:`masked_loss.losses` are "select the difference, apply a
+losses in ``masked_loss.losses`` are "select the difference, apply a
 pointwise function, reduce" with the same steps 2-4.
 
 Everything here is made of differentiable PyTorch operations plus one small
@@ -356,7 +356,7 @@ def reduce_selected(
     """Steps 2-4 of a masked reduction, for values already 0 at masked positions.
 
     ``selected`` holds the per-element values in the accumulation dtype, exact
-    zeros where masked (from :func:`select_valid`, possibly through a
+    zeros where masked (from :func:`~masked_loss.select_valid`, possibly through a
     pointwise function with ``f(0) = 0``).
     """
     valid_weight = None
@@ -454,7 +454,7 @@ def masked_sum(
     .. math::
         s = \sum_i m_i \, w_i \, x_i
 
-    Masked-out entries are *selected away* (:func:`select_valid`) before any
+    Masked-out entries are *selected away* (:func:`~masked_loss.select_valid`) before any
     arithmetic, so a NaN or inf in the padding reaches neither the result nor
     the gradient (multiplying by a 0/1 mask would give ``nan * 0 = nan``).
     Accumulates in at least float32; returns the promoted dtype of ``values``
@@ -560,7 +560,7 @@ def masked_mean(
             the global number of valid elements across micro-batches or ranks
             (see :mod:`masked_loss.distributed`). A non-negative number, or a
             tensor that broadcasts to the result (one count per row with
-            ``dim``, as :func:`count_valid` returns it). Where it is 0 the
+            ``dim``, as :func:`~masked_loss.count_valid` returns it). Where it is 0 the
             ``empty`` policy applies, for numbers and tensors alike.
         empty: value where nothing is valid: ``'zero'`` (default; value and
             gradient exactly 0) or ``'nan'`` (PyTorch's convention for an
