@@ -161,14 +161,15 @@ def _bitwise_select_applies(values: torch.Tensor, mask: torch.Tensor) -> bool:
     trace a Function with a custom jvp, and ``torch.jit.trace`` cannot alias a
     float as an integer.
     """
+    # is_compiling() first: Dynamo folds it to True, and must not trace the rest.
     return (
-        values.device.type == "cpu"
+        not torch.compiler.is_compiling()
+        and not torch.jit.is_tracing()
+        and values.device.type == "cpu"
         and values.dtype in _SAME_WIDTH_INT
         and not torch._C._functorch.is_functorch_wrapped_tensor(values)
         and not torch._C._functorch.is_functorch_wrapped_tensor(mask)
         and not torch.overrides.has_torch_function((values, mask))
-        and not torch.jit.is_tracing()
-        and not torch.compiler.is_compiling()
     )
 
 
