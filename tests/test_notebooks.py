@@ -10,7 +10,9 @@ import sys
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = sorted(
+    p for p in (ROOT / "notebooks").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts
+)
 sys.path.insert(0, str(ROOT / "scripts"))
 import sync_notebooks  # noqa: E402
 
@@ -24,7 +26,7 @@ def load(path):
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-@pytest.fixture(params=NOTEBOOKS, ids=lambda p: p.name)
+@pytest.fixture(params=NOTEBOOKS, ids=lambda p: p.relative_to(ROOT / "notebooks").as_posix())
 def notebook(request):
     return request.param, load(request.param)
 
@@ -104,7 +106,7 @@ def has_comparative_prose(nb):
     return bool(COMPARATIVE.search(CODE_SPANS.sub(" ", prose)))
 
 
-@pytest.fixture(params=CHAPTERS, ids=lambda p: p.name)
+@pytest.fixture(params=CHAPTERS, ids=lambda p: p.relative_to(ROOT / "notebooks").as_posix())
 def chapter(request):
     return request.param, load(request.param)
 
