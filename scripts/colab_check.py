@@ -119,13 +119,15 @@ def make_environment(wheel: pathlib.Path) -> pathlib.Path:
     # What the set-up cell runs (`%pip install "masked_loss[book] @ git+...@vX.Y.Z"`),
     # with the wheel standing in for the tag.
     run(python, "-m", "pip", "install", "--quiet", "-c", pins, f"{wheel}[book]", "ipykernel")
+    # Run from elsewhere, so that this checkout's folder cannot stand in for the wheel.
+    code = (
+        "import os, torch, masked_loss; "
+        "print(os.path.realpath(torch.__file__), os.path.realpath(masked_loss.__file__))"
+    )
     shown = subprocess.run(
-        [python, "-c", "import torch, masked_loss; print(torch.__file__, masked_loss.__file__)"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    if str(ROOT / "masked_loss") in shown or ".venv/lib" not in shown.split()[0]:
+        [python, "-c", code], check=True, capture_output=True, text=True, cwd=venv
+    ).stdout.split()
+    if not shown[0].startswith(str(ROOT / ".venv")) or not shown[1].startswith(str(venv)):
         raise SystemExit(f"the environment is not what it should be: {shown}")
     run(python, "-m", "ipykernel", "install", "--prefix", venv, "--name", KERNEL)
     return venv
