@@ -78,6 +78,8 @@ def test_long_error_messages_survive_in_the_pdf(pdf):
     flat = squeeze(text)
     checked = 0
     for document in toc_documents():
+        if not (SITE / f"{document}.html").exists():
+            continue  # (a listed page that was not built fails the build, not this test)
         lines = [line for line in longest_output_lines(f"{document}.html") if len(line) > 120]
         for line in lines:
             assert squeeze(line) in flat, f"cut off or missing in the PDF ({document}): {line}"

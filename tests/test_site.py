@@ -635,7 +635,7 @@ def test_reader_features(recorder, site):
     # The home page says the site's name once; so does every other page.
     titles = {}
     for path in ("book/intro.html", "book/api.html"):
-        page.goto(site + path)
+        page.goto(site + path, wait_until="networkidle")
         titles[path] = page.title()
     assert titles["book/intro.html"] == "Masked losses in PyTorch", titles
     assert all(t.count("Masked losses in PyTorch") == 1 for t in titles.values()), titles
