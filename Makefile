@@ -11,7 +11,7 @@ NODE_STAMP := node_modules/.installed
 # permitted, or a one-line instruction and a stop (scripts/ensure_browser.sh).
 ENSURE_BROWSER := scripts/ensure_browser.sh
 
-.PHONY: setup browser vendor html pdf serve book execute test lint bench colab-test clean
+.PHONY: setup browser vendor html pdf serve book execute test lint bench colab-test clean student slides
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,17 @@ browser: setup  ## find or install Chromium, or stop with the command to run
 vendor: setup  ## copy the self-hosted runtime (widgets) into the site's assets
 	$(BIN)/python scripts/vendor_assets.py
 
-html: vendor  ## build the site's pages into _build/html (zero warnings allowed)
+html: vendor student slides  ## build the site's pages into _build/html (zero warnings allowed)
 	$(BIN)/jupyter-book build . -W -n --keep-going
+	rm -rf _build/html/classroom && mkdir -p _build/html/classroom
+	cp _build/student/masked-losses-student-notebooks.zip _build/html/classroom/
+	cp -R _build/slides _build/html/classroom/slides
+
+student: $(STAMP)  ## the student edition: notebooks without solutions, and their zip
+	$(BIN)/python scripts/make_student.py --out _build/student
+
+slides: setup  ## the class's reveal.js deck (reveal.js from node_modules)
+	$(BIN)/python scripts/make_slides.py --out _build/slides
 
 pdf: html browser  ## print the whole book into _build/html/masked-losses-in-pytorch.pdf
 	CHROMIUM="$$($(ENSURE_BROWSER))" $(BIN)/python scripts/build_pdf.py

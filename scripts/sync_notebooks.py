@@ -46,7 +46,8 @@ def setup_source() -> str:
 
 
 def notebooks() -> list[pathlib.Path]:
-    return sorted((ROOT / "notebooks").glob("*.ipynb"))
+    notebooks = (ROOT / "notebooks").rglob("*.ipynb")
+    return sorted(path for path in notebooks if ".ipynb_checkpoints" not in path.parts)
 
 
 def sync(path: pathlib.Path, check: bool) -> bool:

@@ -26,8 +26,10 @@ import subprocess
 import urllib.parse
 from typing import Any
 
+import snowballstemmer
 from sphinx.application import Sphinx
 from sphinx.config import Config
+from sphinx.search.zh import SearchChinese
 from sphinx.util import logging
 
 logger = logging.getLogger(__name__)
@@ -133,6 +135,8 @@ def _page_context(
     for key in ("script_files", "css_files"):
         if key in context:
             context[key] = [asset for asset in context[key] if not dropped(asset)]
+    if pagename.startswith(("book/zh/", "notebooks/zh/")):
+        context["language"] = "zh-CN"  # <html lang>: CJK fonts (zh.css) and screen readers
 
     config = app.config
     site_name = config.html_title or config.project
@@ -296,7 +300,22 @@ def _finish(app: Sphinx, exception: Exception | None) -> None:
             page.write_text(new, encoding="utf-8")
 
 
+class _SearchChineseAndEnglish(SearchChinese):
+    """Chinese split by jieba; English stemmed with Porter, as the browser stems queries.
+
+    Sphinx's Chinese search stems the index with Porter2 but the page's query
+    code with Porter, so plain ``html_search_language: zh`` loses English
+    words such as "bias"; one stemmer for both keeps English search intact.
+    """
+
+    def init(self, options: dict[str, str]) -> None:
+        super().init(options)
+        self.stemmer = snowballstemmer.stemmer("porter")
+
+
 def setup(app: Sphinx) -> dict[str, object]:
+    app.add_search_language(_SearchChineseAndEnglish)
+    app.add_css_file("zh.css")
     app.connect("config-inited", _configure)
     app.connect("html-page-context", _page_context, priority=900)
     app.connect("build-finished", _finish)
