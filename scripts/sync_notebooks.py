@@ -1,7 +1,9 @@
 """Write every notebook's set-up cell from _config.yml and the package version.
 
-The repository address lives in _config.yml only; this script derives the
-Colab install line from it, so the notebooks can never point elsewhere.
+The repository address lives in _config.yml only, the release in
+``masked_loss.__version__`` only; the install line names the git tag
+``v<version>``, the same ref the site's Colab links open (book/_ext), so a
+notebook opened on Colab installs the package it was written against.
 
     python scripts/sync_notebooks.py          # rewrite the set-up cells
     python scripts/sync_notebooks.py --check  # exit 1 if any is out of date
@@ -33,14 +35,23 @@ def package_version() -> str:
     return re.search(r'^__version__ = "([^"]+)"', init, re.MULTILINE).group(1)
 
 
+def release_ref() -> str:
+    """The git tag of this release (CONTRIBUTING.md says how to cut it)."""
+    return f"v{package_version()}"
+
+
+def install_spec() -> str:
+    return f"masked_loss[book] @ git+{repository_url()}@{release_ref()}"
+
+
 def setup_source() -> str:
-    spec = f"masked_loss[book] @ git+{repository_url()}@v{package_version()}"
     return (
-        "# Set-up: where masked_loss is missing (e.g. on Colab), install this book's version.\n"
+        "# Set-up: where masked_loss or the book's extras are missing (e.g. on Colab),\n"
+        "# install this book's release with them.\n"
         "try:\n"
-        "    import masked_loss\n"
+        "    import anywidget, masked_loss, matplotlib  # noqa: F401\n"
         "except ImportError:\n"
-        f'    %pip install --quiet "{spec}"\n'
+        f'    %pip install --quiet "{install_spec()}"\n'
         "    import masked_loss"
     )
 

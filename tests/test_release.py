@@ -71,13 +71,18 @@ def test_the_sdist_ships_no_tests_without_their_helpers(built):
     assert not tests or shipped_helpers == helpers, tests
 
 
-def test_setup_cells_install_this_release():
-    spec = f"masked_loss[book] @ git+{sync_notebooks.repository_url()}@v{version()}"
-    assert spec in sync_notebooks.setup_source()
+def test_setup_cells_install_this_release_with_the_book_extras():
+    spec = sync_notebooks.install_spec()
+    assert spec == f"masked_loss[book] @ git+{sync_notebooks.repository_url()}@v{version()}"
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
         first = next(c for c in nb.cells if c.cell_type == "code")
         assert first.source == sync_notebooks.setup_source(), f"{path.name}: run sync_notebooks"
+        assert spec in first.source
+        guard = first.source.split("except")[0]
+        # Installed without the extras, the package alone must not skip the install.
+        for module in ("masked_loss", "matplotlib", "anywidget"):
+            assert module in guard, f"{path.name}: the set-up cell does not check {module}"
 
 
 def test_colab_links_open_the_same_release():
