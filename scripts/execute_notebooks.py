@@ -19,18 +19,25 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import sync_notebooks  # noqa: E402
 
 
-def execute(path: pathlib.Path) -> float:
-    nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(
+def run_top_to_bottom(
+    nb: nbformat.NotebookNode, directory: pathlib.Path, timeout: int = 120
+) -> nbformat.NotebookNode:
+    """Execute ``nb`` in a fresh kernel whose working directory is ``directory``."""
+    NotebookClient(
         nb,
-        timeout=120,
+        timeout=timeout,
         kernel_name="python3",
         store_widget_state=True,
         record_timing=False,  # keeps re-runs free of timestamp-only diffs
-        resources={"metadata": {"path": str(path.parent)}},
-    )
+        resources={"metadata": {"path": str(directory)}},
+    ).execute()
+    return nb
+
+
+def execute(path: pathlib.Path) -> float:
+    nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
-    client.execute()
+    run_top_to_bottom(nb, path.parent)
     elapsed = time.perf_counter() - start
     nbformat.write(nb, path)
     return elapsed

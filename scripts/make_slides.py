@@ -240,18 +240,10 @@ def render(nb: dict, renderer: Renderer) -> str:
 
 def execute(path: pathlib.Path) -> None:
     import nbformat
-    from nbclient import NotebookClient
+    from execute_notebooks import run_top_to_bottom
 
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(
-        nb,
-        timeout=120,
-        kernel_name="python3",
-        record_timing=False,
-        resources={"metadata": {"path": str(path.parent)}},
-    )
-    client.execute()
-    nbformat.write(nb, path)
+    nbformat.write(run_top_to_bottom(nb, path.parent), path)
 
 
 def build(deck: pathlib.Path, out: pathlib.Path, reveal: pathlib.Path = REVEAL) -> int:

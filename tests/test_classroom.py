@@ -35,6 +35,7 @@ from masked_loss.teaching import exercises as ex
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
+import execute_notebooks  # noqa: E402
 import make_slides  # noqa: E402
 import make_student  # noqa: E402
 
@@ -320,18 +321,9 @@ def test_every_exercise_has_a_template():
 
 def _execute(path: pathlib.Path) -> dict:
     import nbformat
-    from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(
-        nb,
-        timeout=300,
-        kernel_name="python3",
-        record_timing=False,
-        resources={"metadata": {"path": str(path.parent)}},
-    )
-    client.execute()
-    return json.loads(nbformat.writes(nb))
+    return json.loads(nbformat.writes(execute_notebooks.run_top_to_bottom(nb, path.parent, 300)))
 
 
 def output_text(cell: dict) -> str:
