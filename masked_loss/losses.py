@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+import torch.autograd.forward_ad as fwAD
 import torch.nn.functional as F
 from torch import nn
 
@@ -31,14 +32,23 @@ from masked_loss._checks import (
 )
 from masked_loss.reductions import (
     Dim,
+    _bitwise_select_applies,
+    _keep_bits,
     _reduced_dims,
+    _select_with_bits,
     _tensor_or_none,
+    _valid_weight,
+    _zero_masked_bits,
+    accumulation_dtype,
     as_bool_mask,
     as_dtype,
     check_count_shape,
     compute_dtype,
+    count_all,
     finish_reduction,
+    local_count_divisor,
     reduce_selected,
+    reduced_shape,
     select_valid,
 )
 
@@ -59,6 +69,177 @@ def _pointwise(kind: str, diff: torch.Tensor, delta: float, reduction: str) -> t
     if kind == "squared":
         return F.mse_loss(diff, zero, reduction=reduction)
     return F.huber_loss(diff, zero, reduction=reduction, delta=delta)
+
+
+def _selected_pointwise_sum(
+    kind: str,
+    diff: torch.Tensor,
+    bool_mask: torch.Tensor,
+    weight: torch.Tensor | None,
+    delta: float,
+    *,
+    in_place: bool = False,
+) -> torch.Tensor:
+    r""":math:`\sum_i m_i w_i f(d_i)` in differentiable operations: the definition.
+
+    :class:`_FusedMaskedLoss` computes the same sum faster on the CPU, and
+    differentiates this function whenever its gradient must itself be
+    differentiable. ``in_place`` may overwrite ``diff``, a temporary.
+    """
+    diff = select_valid(diff, bool_mask, in_place=in_place)
+    if weight is None:
+        return _pointwise(kind, diff, delta, "sum")
+    return reduce_selected(_pointwise(kind, diff, delta, "none"), bool_mask, weight=weight,
+                           dims=tuple(range(diff.dim())), reduction="sum", keepdim=False,
+                           count=None, empty="zero", average="element",
+                           out_dtype=diff.dtype)  # fmt: skip
+
+
+def _derivative(kind: str, diff: torch.Tensor, delta: float) -> torch.Tensor:
+    """``f'(diff)`` for the pointwise loss ``f``, except the factor 2 of the square."""
+    if kind == "absolute":
+        return diff.sign()
+    if kind == "huber":
+        return diff.clamp(-delta, delta)
+    return diff
+
+
+class _FusedMaskedLoss(torch.autograd.Function):
+    r""":func:`_selected_pointwise_sum` of ``input - target`` over ``divisor``, in place.
+
+    In plain operations the sum allocates two input-sized tensors besides
+    the difference in the forward pass (the selection, the pointwise losses)
+    and three in the backward pass (the loss kernel's gradient, zero-filled
+    first, and the selection's gradient); on the CPU those allocations and
+    their page faults, not the arithmetic, set the time. This Function saves
+    ``input`` and ``target`` themselves and allocates one tensor in each
+    pass: the forward pass overwrites ``input - target`` with the selected,
+    weighted losses before summing, and the backward pass recomputes the
+    difference and overwrites it with the gradient. Nothing input-sized
+    lives from the forward pass to the backward pass but the inputs.
+    ``target=None`` means ``input`` is the difference already: the saved
+    difference is then the one input-sized tensor that lives on, as in the
+    naive absolute error and weighted losses. ``divisor`` (a count that needs
+    no gradient, or None) turns the sum into a mean without a node of its own.
+
+    Exactness is kept by construction: masked entries are cleared bit by bit
+    *after* every multiplication, so NaN or inf in the padding, in the weight
+    or from above gives exactly 0 there; and when the gradient must be
+    differentiable (``create_graph=True``: double backward, gradient
+    penalties, Hessians) the backward pass differentiates
+    :func:`_selected_pointwise_sum` itself. The jvp is the chain rule of the
+    same definition. ``torch.func``, compilers and tracers never reach this
+    Function (:func:`~masked_loss.reductions._bitwise_select_applies`).
+    """
+
+    # ctx-style forward for a cheap apply(), as _SelectValid.
+
+    @staticmethod
+    def forward(  # type: ignore[override]
+        ctx: Any,
+        input: torch.Tensor,
+        target: torch.Tensor | None,
+        bool_mask: torch.Tensor,
+        weight: torch.Tensor | None,
+        divisor: torch.Tensor | None,
+        kind: str,
+        delta: float,
+    ) -> torch.Tensor:
+        ctx.save_for_backward(input, target, bool_mask, weight, divisor)
+        ctx.save_for_forward(input, target, bool_mask, weight, divisor)
+        ctx.kind, ctx.delta = kind, delta
+        if target is None:
+            loss = _pointwise_kernel(kind, input, delta, in_place=False)
+        else:
+            loss = _pointwise_kernel(kind, input - target, delta, in_place=True)
+        if weight is not None:
+            loss.mul_(weight)
+        total = _zero_masked_bits(loss, _keep_bits(bool_mask, loss), True).sum()
+        return total if divisor is None else total / divisor
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:  # type: ignore[override]
+        if torch.is_grad_enabled():
+            return _FusedMaskedLoss._differentiable_backward(ctx, grad)
+        input, target, bool_mask, weight, divisor = ctx.saved_tensors
+        scale = grad if divisor is None else grad / divisor
+        if ctx.kind == "squared":
+            scale = scale * 2
+        if weight is not None:
+            scale = weight * scale
+        if target is not None:
+            diff_grad = _derivative_in_place(ctx.kind, input - target, ctx.delta).mul_(scale)
+        elif ctx.kind == "squared":
+            diff_grad = input * scale
+        else:
+            diff_grad = _derivative_in_place(ctx.kind, input.clone(), ctx.delta).mul_(scale)
+        diff_grad = _zero_masked_bits(diff_grad, _keep_bits(bool_mask, diff_grad), True)
+        target_grad = diff_grad.neg() if ctx.needs_input_grad[1] else None
+        input_grad = diff_grad if ctx.needs_input_grad[0] else None
+        return input_grad, target_grad, None, None, None, None, None
+
+    @staticmethod
+    def _differentiable_backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        """For create_graph=True: differentiate the definition, whose gradient is exact."""
+        input, target, bool_mask, weight, divisor = ctx.saved_tensors
+        needs_input, needs_target = ctx.needs_input_grad[:2]
+        needed = [t for t, needs in ((input, needs_input), (target, needs_target)) if needs]
+        with torch.enable_grad():
+            diff = input if target is None else input - target
+            loss = _selected_pointwise_sum(ctx.kind, diff, bool_mask, weight, ctx.delta,
+                                           in_place=target is not None)  # fmt: skip
+            if divisor is not None:
+                loss = loss / divisor
+        grads = iter(torch.autograd.grad(loss, needed, grad, create_graph=True))
+        input_grad = next(grads) if needs_input else None
+        target_grad = next(grads) if needs_target else None
+        return input_grad, target_grad, None, None, None, None, None
+
+    @staticmethod
+    def jvp(  # type: ignore[override]
+        ctx: Any, input_tangent: torch.Tensor | None, target_tangent: torch.Tensor | None, *_: Any
+    ) -> torch.Tensor:
+        input, target, bool_mask, weight, divisor = ctx.saved_tensors
+        diff = input if target is None else input - target
+        if target_tangent is None:
+            diff_tangent = input_tangent
+        elif input_tangent is None:
+            diff_tangent = -target_tangent
+        else:
+            diff_tangent = input_tangent - target_tangent
+        keep = _keep_bits(bool_mask, diff)
+        selected = _select_with_bits(diff, keep)
+        factor = 2 if ctx.kind == "squared" else 1
+        loss_tangent = _derivative(ctx.kind, selected, ctx.delta) * factor
+        loss_tangent = loss_tangent * _select_with_bits(diff_tangent, keep)
+        if weight is not None:
+            loss_tangent = loss_tangent * _valid_weight(bool_mask, weight)
+        total_tangent = loss_tangent.sum()
+        return total_tangent if divisor is None else total_tangent / divisor
+
+
+def _pointwise_kernel(
+    kind: str, diff: torch.Tensor, delta: float, *, in_place: bool
+) -> torch.Tensor:
+    """The pointwise losses of ``diff``, written over it if ``in_place`` (a temporary).
+
+    Huber always allocates: its fused kernel is faster than any in-place
+    formula of several passes.
+    """
+    if kind == "squared":
+        return diff.mul_(diff) if in_place else diff * diff
+    if kind == "absolute":
+        return diff.abs_() if in_place else diff.abs()
+    return _pointwise(kind, diff, delta, "none")
+
+
+def _derivative_in_place(kind: str, diff: torch.Tensor, delta: float) -> torch.Tensor:
+    """``f'(diff)`` over a temporary ``diff``, except the factor 2 of the square."""
+    if kind == "absolute":
+        return diff.sign_()
+    if kind == "huber":
+        return diff.clamp_(-delta, delta)
+    return diff
 
 
 def check_delta(delta: float) -> None:
@@ -104,18 +285,79 @@ def _masked_pointwise_loss(
             out_dtype = torch.promote_types(out_dtype, other.dtype)
     work = compute_dtype(out_dtype)
     bool_mask = as_bool_mask(mask)
+    input, target = as_dtype(input, work), as_dtype(target, work)
+    if average == "element" and reduction != "none" and dims and len(dims) == input.dim():
+        # Everything is summed: one total, then the count and the division.
+        options = {"reduction": reduction, "keepdim": keepdim, "count": count, "empty": empty,
+                   "out_dtype": out_dtype}  # fmt: skip
+        if _fused_loss_applies(input, target, bool_mask, weight):
+            return _fused_full_reduction(kind, input, target, bool_mask, weight, delta, **options)
+        if weight is None:
+            total = _selected_pointwise_sum(kind, input - target, bool_mask, None, delta,
+                                            in_place=True)  # fmt: skip
+            return finish_reduction(total, bool_mask, input.shape, dims=dims, average=average,
+                                    **options)  # fmt: skip
     # input - target is a fresh temporary, so the selection may overwrite it.
-    diff = select_valid(as_dtype(input, work) - as_dtype(target, work), bool_mask, in_place=True)
-    if weight is None and average == "element" and reduction != "none" and dims:
-        if len(dims) == input.dim():
-            # Everything is summed: one fused kernel gives the total directly.
-            total = _pointwise(kind, diff, delta, "sum")
-            return finish_reduction(total, bool_mask, input.shape, dims=dims, reduction=reduction,
-                                    keepdim=keepdim, count=count, empty=empty, average=average,
-                                    out_dtype=out_dtype)  # fmt: skip
+    diff = select_valid(input - target, bool_mask, in_place=True)
     return reduce_selected(_pointwise(kind, diff, delta, "none"), bool_mask, weight=weight,
                            dims=dims, reduction=reduction, keepdim=keepdim, count=count,
                            empty=empty, average=average, out_dtype=out_dtype)  # fmt: skip
+
+
+def _fused_loss_applies(
+    input: torch.Tensor, target: torch.Tensor, bool_mask: torch.Tensor, weight: torch.Tensor | None
+) -> bool:
+    """Plain eager CPU tensors, and a weight that needs no derivative of its own.
+
+    The Function differentiates with respect to ``input`` and ``target``
+    only; a weight that requires grad or carries a forward-mode tangent
+    takes the plain operations.
+    """
+    if weight is None:
+        return _bitwise_select_applies(input, target, bool_mask)
+    if weight.requires_grad or fwAD.unpack_dual(weight).tangent is not None:
+        return False
+    return _bitwise_select_applies(input, target, bool_mask, weight)
+
+
+def _fused_full_reduction(
+    kind: str,
+    input: torch.Tensor,
+    target: torch.Tensor,
+    bool_mask: torch.Tensor,
+    weight: torch.Tensor | None,
+    delta: float,
+    *,
+    reduction: str,
+    keepdim: bool,
+    count: torch.Tensor | float | None,
+    empty: EmptyPolicy,
+    out_dtype: torch.dtype,
+) -> torch.Tensor:
+    """The loss reduced over every dimension by :class:`_FusedMaskedLoss`."""
+    counted = bool_mask
+    if weight is not None:
+        weight = as_dtype(weight, input.dtype)
+        if reduction == "mean":
+            acc_weight = as_dtype(weight, accumulation_dtype(input.dtype))
+            counted = _valid_weight(bool_mask, acc_weight, differentiable=False)
+    # The usual mean divides inside the Function; the other options after it.
+    divide_inside = reduction == "mean" and count is None and empty == "zero"
+    divisor = local_count_divisor(count_all(counted, input.shape)) if divide_inside else None
+    if kind == "absolute" or weight is not None:
+        # Save the difference only: the naive L1 and weighted losses save one
+        # input-sized tensor, not two.
+        loss = _FusedMaskedLoss.apply(input - target, None, bool_mask, weight, divisor, kind, delta)
+    else:
+        loss = _FusedMaskedLoss.apply(input, target, bool_mask, None, divisor, kind, delta)
+    dims = tuple(range(input.dim()))
+    if divide_inside:
+        if keepdim:
+            loss = loss.reshape(reduced_shape(input.shape, dims, keepdim))
+        return as_dtype(loss, out_dtype)
+    return finish_reduction(loss, counted, input.shape, dims=dims, reduction=reduction,
+                            keepdim=keepdim, count=count, empty=empty, average="element",
+                            out_dtype=out_dtype)  # fmt: skip
 
 
 _COMMON_ARGS = r"""

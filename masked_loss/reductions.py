@@ -152,25 +152,25 @@ class _SelectValid(torch.autograd.Function):
         return _select_with_bits(values_tangent, keep_bits)
 
 
-def _bitwise_select_applies(values: torch.Tensor, mask: torch.Tensor) -> bool:
-    """The bitwise kernel is for plain eager CPU tensors only.
+def _bitwise_select_applies(values: torch.Tensor, *others: torch.Tensor) -> bool:
+    """The bitwise kernels are for plain eager CPU tensors only.
 
-    On a GPU ``torch.where`` is one memory-bound kernel already. Compilers,
-    tracers and ``torch.func`` transforms (which wrap the values, the mask or
-    both) see plain ``torch.where``, which they all understand: Dynamo cannot
-    trace a Function with a custom jvp, and ``torch.jit.trace`` cannot alias a
-    float as an integer.
+    ``others`` are the mask and any other tensor the kernel reads. On a GPU
+    ``torch.where`` is one memory-bound kernel already. Compilers, tracers
+    and ``torch.func`` transforms (which wrap some of the tensors) see plain
+    differentiable operations, which they all understand: Dynamo cannot
+    trace a Function with a custom jvp, and ``torch.jit.trace`` cannot alias
+    a float as an integer.
     """
     # is_compiling() first: Dynamo folds it to True, and must not trace the rest.
-    return (
-        not torch.compiler.is_compiling()
-        and not torch.jit.is_tracing()
-        and values.device.type == "cpu"
-        and values.dtype in _SAME_WIDTH_INT
-        and not torch._C._functorch.is_functorch_wrapped_tensor(values)
-        and not torch._C._functorch.is_functorch_wrapped_tensor(mask)
-        and not torch.overrides.has_torch_function((values, mask))
-    )
+    if torch.compiler.is_compiling() or torch.jit.is_tracing():
+        return False
+    if values.device.type != "cpu" or values.dtype not in _SAME_WIDTH_INT:
+        return False
+    tensors = (values, *others)
+    return not any(
+        torch._C._functorch.is_functorch_wrapped_tensor(t) for t in tensors
+    ) and not torch.overrides.has_torch_function(tensors)
 
 
 def _select_with_bits(values: torch.Tensor, keep_bits: torch.Tensor) -> torch.Tensor:
@@ -248,10 +248,19 @@ def _mask_enlarges(mask: torch.Tensor, weight: torch.Tensor) -> bool:
     return math.prod(torch.broadcast_shapes(mask.shape, weight.shape)) > weight.numel()
 
 
-def _valid_weight(bool_mask: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
-    """The weight broadcast with the mask, exactly 0 where masked (NaN padding included)."""
+def _valid_weight(
+    bool_mask: torch.Tensor, weight: torch.Tensor, *, differentiable: bool = True
+) -> torch.Tensor:
+    """The weight broadcast with the mask, exactly 0 where masked (NaN padding included).
+
+    ``differentiable=False`` is for a plain CPU weight that autograd never
+    sees (no gradient, no tangent): the bits are cleared without a Function.
+    """
     shape = torch.broadcast_shapes(bool_mask.shape, weight.shape)
-    return select_valid(weight if weight.shape == shape else weight.expand(shape), bool_mask)
+    expanded = weight if weight.shape == shape else weight.expand(shape)
+    if differentiable:
+        return select_valid(expanded, bool_mask)
+    return _zero_masked_bits(expanded, _keep_bits(bool_mask, expanded), False)
 
 
 def count_valid(
@@ -313,7 +322,7 @@ def _divide(total: torch.Tensor, count: torch.Tensor | float, empty: EmptyPolicy
     """``total / count``; where ``count`` is 0 the result is 0 (``'zero'``) or NaN (``'nan'``).
 
     Where the count is 0 the gradient of the result is exactly 0, whatever
-    arrives from above; no ``inf`` is ever formed.
+    arrives from above; no ``inf`` reaches the result or the gradient.
     """
     fill = 0.0 if empty == "zero" else math.nan
     if not isinstance(count, torch.Tensor):
@@ -329,16 +338,30 @@ def _divide(total: torch.Tensor, count: torch.Tensor | float, empty: EmptyPolicy
 def _divide_by_local_count(
     total: torch.Tensor, count: torch.Tensor, empty: EmptyPolicy
 ) -> torch.Tensor:
-    """:func:`_divide` for a count computed here from the mask: two small ops fewer.
+    """:func:`_divide` for a count computed here from the mask (fewer small ops)."""
+    if empty == "nan":
+        return _divide(total, count, empty)
+    return total / local_count_divisor(count)
+
+
+def local_count_divisor(count: torch.Tensor) -> torch.Tensor:
+    """The count to divide by for ``empty='zero'``: 0 becomes something a 0 total divides to 0.
 
     An integer count of valid elements is 0 or at least 1, and the selected
     total is exactly 0 where it is 0, so clamping the count gives the same
     value; the gradient there only reaches masked positions, which the
-    selection sets to 0.
+    selection sets to 0. A float count (a sum of weights) may lie in (0, 1),
+    so its 0 becomes inf: 0 / inf is 0, with a gradient of 1 / inf = 0.
     """
-    if count.is_floating_point() or empty == "nan":
-        return _divide(total, count, empty)
-    return total / count.clamp(min=1)
+    if count.is_floating_point():
+        return torch.where(count != 0, count, math.inf)
+    return count.clamp(min=1)
+
+
+def count_all(counted: torch.Tensor, shape: torch.Size) -> torch.Tensor:
+    """The 0-d count of ``counted`` broadcast to ``shape``, without reading the broadcast."""
+    factor = math.prod(shape) // max(counted.numel(), 1)
+    return counted.sum() * factor if factor != 1 else counted.sum()
 
 
 def reduce_selected(
@@ -413,7 +436,7 @@ def finish_reduction(
         return as_dtype(_reshape(total, out_shape), out_dtype)
     if total.dim() == 0:
         # Everything was summed: count without keeping dimensions (no reshapes).
-        valid = counted.sum() * (math.prod(shape) // max(counted.numel(), 1))
+        valid = count_all(counted, shape)
     else:
         valid = sum_as_if_expanded(counted, shape, dims)
     if average == "sample":

@@ -1,0 +1,253 @@
+"""The fused CPU path of the losses equals their definition in plain operations.
+
+On plain eager CPU tensors, a loss reduced over every dimension runs
+``_FusedMaskedLoss``, a custom Function that works in place. Everywhere else
+(``torch.func``, compile, tracing, GPUs, a weight that needs a derivative)
+the same loss is plain differentiable operations. These tests force the plain
+path and compare: values, gradients of input and target, gradients of
+gradients (``create_graph=True``), forward-mode tangents, exact zeros at
+masked positions whatever arrives from above, and what is saved for backward.
+"""
+
+from __future__ import annotations
+
+import math
+from unittest import mock
+
+import pytest
+import torch
+import torch.autograd.forward_ad as fwAD
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import masks, shapes, weights
+
+import masked_loss as ml
+import masked_loss.losses as losses
+from masked_loss.teaching.benchmark import saved_bytes
+
+LOSSES = {"mse": ml.masked_mse_loss, "l1": ml.masked_l1_loss, "huber": ml.masked_huber_loss}
+# Full reductions with every option that the fused path handles.
+FULL_OPTIONS = [
+    ("mean", {}),
+    ("sum", {}),
+    ("mean", {"keepdim": True, "dim": None}),
+    ("mean", {"count": 7.0}),
+    ("mean", {"empty": "nan"}),
+]
+
+
+def plain_operations():
+    """Switch the fused path off: the losses run their plain-operation definition."""
+    return mock.patch.object(losses, "_fused_loss_applies", lambda *args: False)
+
+
+def graph_names(tensor):
+    """Names of every node in the autograd graph behind ``tensor``."""
+    names, stack, seen = set(), [tensor.grad_fn], set()
+    while stack:
+        node = stack.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        names.add(type(node).__name__)
+        stack.extend(next_node for next_node, _ in node.next_functions)
+    return names
+
+
+def padded(shape, mask, dtype=torch.float64, seed=0):
+    """Inputs whose masked positions hold NaN and inf, as padding may."""
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn(shape, generator=generator, dtype=dtype)
+    y = torch.randn(shape, generator=generator, dtype=dtype)
+    invalid = ~mask.bool().expand(shape)
+    x = torch.where(invalid, math.nan, x)
+    y = torch.where(invalid, -math.inf, y)
+    return x, y
+
+
+@pytest.mark.parametrize("kind", sorted(LOSSES))
+@pytest.mark.parametrize("weighted", [False, True])
+def test_fused_path_is_taken_and_left(kind, weighted):
+    x = torch.randn(4, 5, 3, requires_grad=True)
+    mask = torch.rand(4, 5, 1) < 0.5
+    weight = torch.rand(3) if weighted else None
+    loss = LOSSES[kind](x, torch.zeros(4, 5, 3), mask, weight=weight)
+    assert "_FusedMaskedLossBackward" in graph_names(loss)
+    per_row = LOSSES[kind](x, torch.zeros(4, 5, 3), mask, weight=weight, dim=1)
+    assert "_FusedMaskedLossBackward" not in graph_names(per_row)
+    if weighted:
+        needs_grad = torch.rand(3, requires_grad=True)
+        loss = LOSSES[kind](x, torch.zeros(4, 5, 3), mask, weight=needs_grad)
+        assert "_FusedMaskedLossBackward" not in graph_names(loss)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.data())
+def test_fused_equals_plain_operations(data):
+    shape = data.draw(shapes)
+    mask = data.draw(masks(shape))
+    weight = data.draw(weights(shape))
+    kind = data.draw(st.sampled_from(sorted(LOSSES)))
+    reduction, options = data.draw(st.sampled_from(FULL_OPTIONS))
+    seed = data.draw(st.integers(0, 2**16))
+    x, y = padded(shape, mask, seed=seed)
+    if weight is not None:
+        weight = torch.where(mask.bool(), weight, math.nan)  # NaN weight in the padding
+
+    def run():
+        leaf_x, leaf_y = x.clone().requires_grad_(), y.clone().requires_grad_()
+        out = LOSSES[kind](leaf_x, leaf_y, mask, reduction, weight=weight, **options)
+        return out, *torch.autograd.grad(out.sum(), (leaf_x, leaf_y))
+
+    fused = run()
+    with plain_operations():
+        expected = run()
+    for got, want in zip(fused, expected, strict=True):
+        torch.testing.assert_close(got, want, equal_nan=True)
+
+
+@pytest.mark.parametrize("kind", sorted(LOSSES))
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_fused_gradient_has_exact_derivatives(kind, weighted, reduction):
+    """A gradient penalty and a Hessian-vector product, both paths."""
+    mask = torch.tensor([[1, 0, 1, 1], [0, 0, 0, 0], [1, 1, 0, 1]], dtype=torch.bool)
+    x, y = padded((3, 4), mask, seed=1)
+    weight = torch.tensor([0.5, math.nan, 2.0, 1.0], dtype=torch.float64) if weighted else None
+    vector = torch.randn(3, 4, dtype=torch.float64)
+
+    def derivatives():
+        leaf_x, leaf_y = x.clone().requires_grad_(), y.clone().requires_grad_()
+        loss = LOSSES[kind](leaf_x, leaf_y, mask, reduction, weight=weight)
+        (g_x,) = torch.autograd.grad(loss, leaf_x, create_graph=True)
+        assert g_x.requires_grad
+        penalty = loss + g_x.pow(2).sum()
+        penalized = torch.autograd.grad(penalty, (leaf_x, leaf_y), retain_graph=True)
+        (hvp,) = torch.autograd.grad(g_x, leaf_x, vector, allow_unused=True)
+        return (*penalized, torch.zeros_like(x) if hvp is None else hvp)
+
+    fused = derivatives()
+    with plain_operations():
+        expected = derivatives()
+    for got, want in zip(fused, expected, strict=True):
+        torch.testing.assert_close(got, want, equal_nan=True)
+        assert (got[~mask] == 0).all()
+
+
+@pytest.mark.parametrize("kind", sorted(LOSSES))
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("tangents", ["input", "target", "both"])
+def test_fused_forward_ad_matches_plain(kind, weighted, tangents):
+    mask = torch.rand(3, 4, 1) < 0.6
+    x, y = padded((3, 4, 2), mask, seed=2)
+    weight = torch.rand(2, dtype=torch.float64) if weighted else None
+    t_x = torch.randn(3, 4, 2, dtype=torch.float64)
+    t_y = torch.randn(3, 4, 2, dtype=torch.float64)
+
+    def tangent():
+        with fwAD.dual_level():
+            a = fwAD.make_dual(x, t_x) if tangents in ("input", "both") else x
+            b = fwAD.make_dual(y, t_y) if tangents in ("target", "both") else y
+            return fwAD.unpack_dual(LOSSES[kind](a, b, mask, weight=weight)).tangent
+
+    got = tangent()
+    with plain_operations():
+        expected = tangent()
+    torch.testing.assert_close(got, expected)
+    assert torch.isfinite(got)
+
+
+def test_dual_weight_takes_plain_operations_and_its_tangent_counts():
+    mask = torch.tensor([[True, False], [True, True]])
+    x = torch.tensor([[1.0, 5.0], [2.0, -1.0]], dtype=torch.float64)
+    weight = torch.tensor([2.0, 3.0], dtype=torch.float64)
+    weight_tangent = torch.tensor([1.0, 0.0], dtype=torch.float64)
+    with fwAD.dual_level():
+        dual = fwAD.make_dual(weight, weight_tangent)
+        got = fwAD.unpack_dual(ml.masked_mse_loss(x, torch.zeros(2, 2), mask, weight=dual)).tangent
+
+    def loss_of(w):
+        return ml.masked_mse_loss(x, torch.zeros(2, 2), mask, weight=w)
+
+    expected = torch.func.jvp(loss_of, (weight,), (weight_tangent,))[1]
+    torch.testing.assert_close(got, expected)
+    assert got != 0
+
+
+@pytest.mark.parametrize("kind", sorted(LOSSES))
+@pytest.mark.parametrize("upstream", [math.inf, math.nan])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_fused_masked_positions_get_exact_zero_whatever_arrives(kind, upstream, reduction):
+    mask = torch.tensor([[1, 0, 1], [0, 0, 0], [1, 1, 0]], dtype=torch.bool)
+    x, y = padded((3, 3), mask, dtype=torch.float32)
+    for weight in (None, torch.tensor([2.0, math.nan, 1.0])):
+        leaf_x, leaf_y = x.clone().requires_grad_(), y.clone().requires_grad_()
+        out = LOSSES[kind](leaf_x, leaf_y, mask, reduction, weight=weight)
+        assert "_FusedMaskedLossBackward" in graph_names(out)
+        out.backward(torch.tensor(upstream))
+        for grad in (leaf_x.grad, leaf_y.grad):
+            assert (grad[~mask] == 0).all(), (weight, grad)
+
+
+@pytest.mark.parametrize("kind", sorted(LOSSES))
+def test_only_target_requires_grad(kind):
+    mask = torch.tensor([True, False, True])
+    x = torch.tensor([1.0, math.nan, -2.0])
+    y = torch.tensor([0.5, 4.0, 3.0])
+
+    def target_grad():
+        leaf = y.clone().requires_grad_()
+        LOSSES[kind](x, leaf, mask).backward()
+        return leaf.grad
+
+    got = target_grad()
+    with plain_operations():
+        expected = target_grad()
+    torch.testing.assert_close(got, expected)
+
+
+@pytest.mark.parametrize("kind", sorted(LOSSES))
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_fused_low_precision_matches_plain(kind, dtype):
+    mask = torch.rand(6, 7, 1) < 0.5
+    x, y = padded((6, 7, 5), mask, dtype=torch.float32, seed=3)
+    x, y = x.to(dtype), y.to(dtype)
+
+    def value_and_grad():
+        leaf = x.clone().requires_grad_()
+        out = LOSSES[kind](leaf, y, mask)
+        out.backward()
+        return out, leaf.grad
+
+    got = value_and_grad()
+    with plain_operations():
+        expected = value_and_grad()
+    assert got[0].dtype == dtype and got[1].dtype == dtype
+    for a, b in zip(got, expected, strict=True):
+        torch.testing.assert_close(a, b, equal_nan=True)
+
+
+@pytest.mark.parametrize(
+    ("kind", "weighted", "input_sized"),
+    [("mse", False, 2), ("huber", False, 2), ("l1", False, 1), ("mse", True, 1)],
+)
+def test_fused_saves_the_inputs_or_one_difference(kind, weighted, input_sized):
+    """MSE and Huber keep input and target (alive anyway); L1 and weighted losses one tensor."""
+    x = torch.randn(8, 16, 4, requires_grad=True)
+    y = torch.randn(8, 16, 4)
+    mask = torch.rand(8, 16, 1) < 0.5
+    weight = torch.rand(4) if weighted else None
+    saved = saved_bytes(lambda: LOSSES[kind](x, y, mask, weight=weight))
+    small = mask.numel() + (weight.numel() * 4 if weighted else 0)
+    assert saved == input_sized * x.numel() * 4 + small
+    if input_sized == 2:
+        stored = []
+
+        def pack(tensor):
+            stored.append(tensor.untyped_storage().data_ptr())
+            return tensor
+
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            LOSSES[kind](x, y, mask)
+        assert x.untyped_storage().data_ptr() in stored
+        assert y.untyped_storage().data_ptr() in stored
