@@ -7,7 +7,9 @@ arithmetic, so NaN/inf in padding never reaches the loss or the gradient, and
 the sum, count and division are the ones :func:`~masked_loss.masked_mean`
 uses. Every step is a differentiable PyTorch operation, so the losses have
 correct second derivatives and work under ``torch.func``, forward-mode AD,
-``torch.jit.trace``, ``torch.export`` and ``torch.compile``.
+``torch.jit.trace``, ``torch.export`` and ``torch.compile``. On plain CPU
+tensors a loss reduced over every dimension runs :class:`_FusedMaskedLoss`
+instead: the same sum in place, with the same derivatives.
 """
 
 from __future__ import annotations
@@ -107,20 +109,21 @@ def _derivative(kind: str, diff: torch.Tensor, delta: float) -> torch.Tensor:
 class _FusedMaskedLoss(torch.autograd.Function):
     r""":func:`_selected_pointwise_sum` of ``input - target`` over ``divisor``, in place.
 
-    In plain operations the sum allocates two input-sized tensors besides
-    the difference in the forward pass (the selection, the pointwise losses)
-    and three in the backward pass (the loss kernel's gradient, zero-filled
-    first, and the selection's gradient); on the CPU those allocations and
-    their page faults, not the arithmetic, set the time. This Function saves
-    ``input`` and ``target`` themselves and allocates one tensor in each
-    pass: the forward pass overwrites ``input - target`` with the selected,
-    weighted losses before summing, and the backward pass recomputes the
-    difference and overwrites it with the gradient. Nothing input-sized
-    lives from the forward pass to the backward pass but the inputs.
-    ``target=None`` means ``input`` is the difference already: the saved
-    difference is then the one input-sized tensor that lives on, as in the
-    naive absolute error and weighted losses. ``divisor`` (a count that needs
-    no gradient, or None) turns the sum into a mean without a node of its own.
+    On the CPU, allocating input-sized tensors (and their page faults), not
+    the arithmetic, sets the time. In plain operations the backward pass
+    allocates two to five of them (the loss kernel's gradient, zero-filled
+    first, the selection's gradient, the weight's products). This Function
+    allocates one: it recomputes the difference from the saved inputs and
+    overwrites it with the gradient, selected in place. Its forward pass
+    allocates the difference and, where the loss cannot be computed over it,
+    the pointwise losses, then selects, weights and sums them in place.
+    Unweighted MSE and Huber save ``input`` and ``target`` themselves, so
+    nothing input-sized lives from the forward to the backward pass but the
+    inputs. ``target=None`` means ``input`` is the difference already: the
+    saved difference is then the one input-sized tensor that lives on, as in
+    the naive absolute error and weighted losses. ``divisor`` (a count that
+    needs no gradient, or None) turns the sum into a mean without a node of
+    its own.
 
     Exactness is kept by construction: masked entries are cleared bit by bit
     *after* every multiplication, so NaN or inf in the padding, in the weight
@@ -249,6 +252,37 @@ def check_delta(delta: float) -> None:
         raise ValueError(f"delta must be positive and finite, got {delta}")
 
 
+def check_loss_arguments(
+    input: torch.Tensor,
+    target: torch.Tensor,
+    mask: torch.Tensor,
+    reduction: Reduction,
+    *,
+    weight: torch.Tensor | None,
+    dim: Dim,
+    keepdim: bool,
+    count: torch.Tensor | float | None,
+    empty: EmptyPolicy,
+    average: Average,
+    check_values: bool,
+) -> tuple[int, ...]:
+    """Every argument check of a loss call; returns the dimensions it reduces."""
+    check_input_target(input, target)
+    check_mask(mask, input.shape)
+    if weight is not None:
+        check_weight(weight, input.shape)
+    check_same_device(
+        input=input, target=target, mask=mask, weight=weight, count=_tensor_or_none(count)
+    )
+    check_options(reduction, dim=dim, keepdim=keepdim, count=count, empty=empty,
+                  average=average, check_values=check_values)  # fmt: skip
+    dims = _reduced_dims(input.shape, dim, average)
+    check_count_shape(count, input.shape, dims, keepdim)
+    if check_values:
+        assert_valid_values(mask, weight, count)
+    return dims
+
+
 def _masked_pointwise_loss(
     kind: str,
     input: torch.Tensor,
@@ -265,20 +299,9 @@ def _masked_pointwise_loss(
     check_values: bool,
     delta: float = 1.0,
 ) -> torch.Tensor:
-    check_input_target(input, target)
-    check_mask(mask, input.shape)
-    if weight is not None:
-        check_weight(weight, input.shape)
-    check_same_device(
-        input=input, target=target, mask=mask, weight=weight, count=_tensor_or_none(count)
-    )
-    check_options(reduction, dim=dim, keepdim=keepdim, count=count, empty=empty,
-                  average=average, check_values=check_values)  # fmt: skip
-    dims = _reduced_dims(input.shape, dim, average)
-    check_count_shape(count, input.shape, dims, keepdim)
-    if check_values:
-        assert_valid_values(mask, weight, count)
-
+    dims = check_loss_arguments(input, target, mask, reduction, weight=weight, dim=dim,
+                                keepdim=keepdim, count=count, empty=empty, average=average,
+                                check_values=check_values)  # fmt: skip
     out_dtype = input.dtype
     for other in (target, weight):
         if other is not None and other.dtype != out_dtype:

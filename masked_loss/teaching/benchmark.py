@@ -32,11 +32,13 @@ from torch.utils import benchmark as torch_benchmark
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from masked_loss.losses import (
+    check_loss_arguments,
     masked_huber_loss,
     masked_l1_loss,
     masked_mse_loss,
     naive_masked_mse_loss,
 )
+from masked_loss.reductions import count_all, local_count_divisor
 from masked_loss.teaching.recipe import masked_mse_in_three_lines
 
 LossFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
@@ -337,16 +339,100 @@ def format_matrix(results: list[MatrixResult]) -> str:
     return "\n".join(lines)
 
 
-def save_matrix_json(results: list[MatrixResult], path: str | pathlib.Path) -> None:
+def save_matrix_json(
+    results: list[MatrixResult],
+    path: str | pathlib.Path,
+    per_call: dict[str, float] | None = None,
+) -> None:
     """Write matrix results with the machine, date and versions they were measured with."""
-    record = {
+    record: dict[str, Any] = {
         "device": _device_name(results[0].device if results else "cpu"),
         "date": datetime.date.today().isoformat(),
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
         "results": [asdict(r) for r in results],
     }
+    if per_call is not None:
+        record["per_call_costs_us"] = per_call
     pathlib.Path(path).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+
+
+class _SumThroughFunction(torch.autograd.Function):
+    """``x.sum()`` inside a Python autograd.Function: its round trip, and nothing else."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        ctx.shape = x.shape
+        return x.sum()
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        return grad.expand(ctx.shape)
+
+
+def per_call_costs(
+    shape: tuple[int, ...] = (32, 128, 8),
+    mask_shape: tuple[int, ...] = (32, 128, 1),
+    *,
+    rounds: int = 7,
+    seconds: float = 0.1,
+    seed: int = 0,
+) -> dict[str, float]:
+    """What ``masked_mse_loss`` adds to the naive loss on small CPU tensors, in microseconds.
+
+    Times, in interleaved rounds (medians): the naive and the package's
+    forward+backward steps, and three fixed costs of the package's call,
+    each alone: the argument checks, the count and its division (three small
+    operations), and the round trip through a Python ``autograd.Function``
+    (a sum inside one, forward and backward, less the same sum without it).
+    """
+    generator = torch.Generator().manual_seed(seed)
+    p = torch.randn(shape, generator=generator).requires_grad_()
+    t = torch.randn(shape, generator=generator)
+    m = torch.rand(mask_shape, generator=generator) < 0.6
+
+    def step(loss: Callable[[], torch.Tensor]) -> Callable[[], None]:
+        def run() -> None:
+            p.grad = None
+            loss().backward()
+
+        return run
+
+    options = {"weight": None, "dim": None, "keepdim": False, "count": None, "empty": "zero",
+               "average": "element", "check_values": False}  # fmt: skip
+    parts: dict[str, Callable[[], Any]] = {
+        "naive step": step(lambda: naive_masked_mse_loss(p, t, m)),
+        "masked_mse_loss step": step(lambda: masked_mse_loss(p, t, m)),
+        "argument checks": lambda: check_loss_arguments(p, t, m, "mean", **options),
+        "count and division": lambda: local_count_divisor(count_all(m, p.shape)),
+        "sum through a Function, step": step(lambda: _SumThroughFunction.apply(p)),
+        "plain sum, step": step(lambda: p.sum()),
+    }
+    samples: dict[str, list[float]] = {name: [] for name in parts}
+    for _ in range(rounds):
+        for name, fn in parts.items():
+            fn()
+            timer = torch_benchmark.Timer(
+                stmt="fn()", globals={"fn": fn}, num_threads=torch.get_num_threads()
+            )
+            samples[name].append(timer.blocked_autorange(min_run_time=seconds).median * 1e6)
+    costs = {name: statistics.median(values) for name, values in samples.items()}
+    costs["Function round trip"] = costs.pop("sum through a Function, step") - costs.pop(
+        "plain sum, step"
+    )
+    return costs
+
+
+def format_per_call_costs(costs: dict[str, float]) -> str:
+    """The costs as a table, with the package's extra time per call and each part's share."""
+    extra = costs["masked_mse_loss step"] - costs["naive step"]
+    lines = [f"{'part':28} {'us':>8} {'share of extra':>15}"]
+    for name, us in costs.items():
+        share = "" if name.endswith("step") else f"{us / extra:15.0%}"
+        lines.append(f"{name:28} {us:8.1f} {share}")
+    lines.append(f"{'extra per call':28} {extra:8.1f}")
+    lines.append(f"ratio {costs['masked_mse_loss step'] / costs['naive step']:.2f}")
+    return "\n".join(lines)
 
 
 def _device_name(device: str) -> str:
