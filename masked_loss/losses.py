@@ -153,6 +153,9 @@ class _FusedMaskedLoss(torch.autograd.Function):
         ctx.kind, ctx.delta = kind, delta
         if target is None:
             loss = _pointwise_kernel(kind, input, delta, in_place=False)
+        elif kind == "huber":
+            # The kernel's own |input - target|: no difference to allocate.
+            loss = F.huber_loss(input, target, reduction="none", delta=delta)
         else:
             loss = _pointwise_kernel(kind, input - target, delta, in_place=True)
         if weight is not None:
