@@ -8,8 +8,9 @@ the sum, count and division are the ones :func:`~masked_loss.masked_mean`
 uses. Every step is a differentiable PyTorch operation, so the losses have
 correct second derivatives and work under ``torch.func``, forward-mode AD,
 ``torch.jit.trace``, ``torch.export`` and ``torch.compile``. On plain CPU
-tensors a loss reduced over every dimension runs :class:`_FusedMaskedLoss`
-instead: the same sum in place, with the same derivatives.
+tensors a loss reduced over every dimension with ``average='element'`` runs
+:class:`_FusedMaskedLoss` instead: the same sum in place, with the same
+derivatives up to rounding.
 """
 
 from __future__ import annotations
@@ -74,65 +75,84 @@ def _pointwise(kind: str, diff: torch.Tensor, delta: float, reduction: str) -> t
 
 
 def _selected_pointwise_sum(
+    kind: str, diff: torch.Tensor, bool_mask: torch.Tensor, delta: float
+) -> torch.Tensor:
+    """:math:`\\sum_i m_i f(d_i)` of a temporary ``diff`` (the selection overwrites it)."""
+    return _pointwise(kind, select_valid(diff, bool_mask, in_place=True), delta, "sum")
+
+
+def _pointwise_losses(kind: str, diff: torch.Tensor, delta: float) -> torch.Tensor:
+    """``f(diff)`` element by element, in a new tensor."""
+    if kind == "squared":
+        return diff * diff
+    if kind == "absolute":
+        return diff.abs()
+    return _pointwise(kind, diff, delta, "none")
+
+
+def _derivative(kind: str, selected: torch.Tensor, delta: float) -> torch.Tensor:
+    """``f'(selected)`` in differentiable operations.
+
+    Huber's is written with a strict ``|d| < delta``, so that its own
+    derivative is that of ``F.huber_loss``'s gradient, kink included.
+    """
+    if kind == "squared":
+        return 2 * selected
+    if kind == "absolute":
+        return selected.sign()
+    return torch.where(selected.abs() < delta, selected, delta * selected.sign())
+
+
+def _loss_gradient(
     kind: str,
     diff: torch.Tensor,
     bool_mask: torch.Tensor,
     weight: torch.Tensor | None,
+    scale: torch.Tensor | float,
     delta: float,
-    *,
-    in_place: bool = False,
 ) -> torch.Tensor:
-    r""":math:`\sum_i m_i w_i f(d_i)` in differentiable operations: the definition.
+    """The gradient of ``scale`` times :math:`\\sum_i m_i w_i f(d_i)` with respect to ``diff``.
 
-    :class:`_FusedMaskedLoss` computes the same sum faster on the CPU, and
-    differentiates this function whenever its gradient must itself be
-    differentiable. ``in_place`` may overwrite ``diff``, a temporary.
+    Written in differentiable operations, selected after every product, so
+    that it has exact derivatives (forward and reverse) and exact zeros at
+    masked positions whatever ``scale`` holds.
     """
-    diff = select_valid(diff, bool_mask, in_place=in_place)
-    if weight is None:
-        return _pointwise(kind, diff, delta, "sum")
-    return reduce_selected(_pointwise(kind, diff, delta, "none"), bool_mask, weight=weight,
-                           dims=tuple(range(diff.dim())), reduction="sum", keepdim=False,
-                           count=None, empty="zero", average="element",
-                           out_dtype=diff.dtype)  # fmt: skip
-
-
-def _derivative(kind: str, diff: torch.Tensor, delta: float) -> torch.Tensor:
-    """``f'(diff)`` for the pointwise loss ``f``, except the factor 2 of the square."""
-    if kind == "absolute":
-        return diff.sign()
-    if kind == "huber":
-        return diff.clamp(-delta, delta)
-    return diff
+    keep = _keep_bits(bool_mask, diff)
+    local = _derivative(kind, _select_with_bits(diff, keep), delta)
+    if weight is not None:
+        local = local * _valid_weight(bool_mask, weight)
+    return _select_with_bits(local * scale, keep)
 
 
 class _FusedMaskedLoss(torch.autograd.Function):
-    r""":func:`_selected_pointwise_sum` of ``input - target`` over ``divisor``, in place.
+    r""":math:`\sum_i m_i w_i f(d_i)`, divided by ``divisor``, in place on the CPU.
+
+    The plain operations (:func:`~masked_loss.select_valid`, the pointwise
+    loss, :func:`~masked_loss.reductions.reduce_selected`) are the
+    definition; this Function gives the same values, and the same
+    derivatives up to rounding (``tests/test_fused.py``).
 
     On the CPU, allocating input-sized tensors (and their page faults), not
     the arithmetic, sets the time. In plain operations the backward pass
     allocates two to five of them (the loss kernel's gradient, zero-filled
-    first, the selection's gradient, the weight's products). This Function
-    allocates one: it recomputes the difference from the saved inputs and
-    overwrites it with the gradient, selected in place. Its forward pass
-    allocates the difference and, where the loss cannot be computed over it,
-    the pointwise losses, then selects, weights and sums them in place.
-    Unweighted MSE and Huber save ``input`` and ``target`` themselves, so
-    nothing input-sized lives from the forward to the backward pass but the
-    inputs. ``target=None`` means ``input`` is the difference already: the
-    saved difference is then the one input-sized tensor that lives on, as in
-    the naive absolute error and weighted losses. ``divisor`` (a count that
-    needs no gradient, or None) turns the sum into a mean without a node of
-    its own.
+    first, the selection's gradient, the weight's products); this Function
+    allocates one, the gradient, computed from the saved difference and
+    selected in place (plus the weight times the scale when the weight is
+    input-sized, and for float64 the mask as 64-bit words). Its forward pass
+    allocates the pointwise losses, then weights, selects and sums them in
+    place. It saves what the plain operations save: the difference
+    (``input - target``, the caller's temporary), the mask, the weight, and
+    the 0-d ``divisor``, a count that needs no gradient (or None for a sum).
 
     Exactness is kept by construction: masked entries are cleared bit by bit
     *after* every multiplication, so NaN or inf in the padding, in the weight
-    or from above gives exactly 0 there; and when the gradient must be
-    differentiable (``create_graph=True``: double backward, gradient
-    penalties, Hessians) the backward pass differentiates
-    :func:`_selected_pointwise_sum` itself. The jvp is the chain rule of the
-    same definition. ``torch.func``, compilers and tracers never reach this
-    Function (:func:`~masked_loss.reductions._bitwise_select_applies`).
+    or from above gives exactly 0 there. When the gradient must itself be
+    differentiated (``create_graph=True``: double backward, gradient
+    penalties, Hessians; or forward-mode AD over the backward pass), the
+    backward pass is :func:`_loss_gradient`, in differentiable operations.
+    The jvp is the same gradient against the tangent. ``torch.func``,
+    compilers and tracers never reach this Function
+    (:func:`~masked_loss.reductions._bitwise_select_applies`).
     """
 
     # ctx-style forward for a cheap apply(), as _SelectValid.
@@ -140,24 +160,17 @@ class _FusedMaskedLoss(torch.autograd.Function):
     @staticmethod
     def forward(  # type: ignore[override]
         ctx: Any,
-        input: torch.Tensor,
-        target: torch.Tensor | None,
+        diff: torch.Tensor,
         bool_mask: torch.Tensor,
         weight: torch.Tensor | None,
         divisor: torch.Tensor | None,
         kind: str,
         delta: float,
     ) -> torch.Tensor:
-        ctx.save_for_backward(input, target, bool_mask, weight, divisor)
-        ctx.save_for_forward(input, target, bool_mask, weight, divisor)
+        ctx.save_for_backward(diff, bool_mask, weight, divisor)
+        ctx.save_for_forward(diff, bool_mask, weight, divisor)
         ctx.kind, ctx.delta = kind, delta
-        if target is None:
-            loss = _pointwise_kernel(kind, input, delta, in_place=False)
-        elif kind == "huber":
-            # The kernel's own |input - target|: no difference to allocate.
-            loss = F.huber_loss(input, target, reduction="none", delta=delta)
-        else:
-            loss = _pointwise_kernel(kind, input - target, delta, in_place=True)
+        loss = _pointwise_losses(kind, diff, delta)
         if weight is not None:
             loss.mul_(weight)
         total = _zero_masked_bits(loss, _keep_bits(bool_mask, loss), True).sum()
@@ -165,87 +178,35 @@ class _FusedMaskedLoss(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:  # type: ignore[override]
-        if torch.is_grad_enabled():
-            return _FusedMaskedLoss._differentiable_backward(ctx, grad)
-        input, target, bool_mask, weight, divisor = ctx.saved_tensors
+        diff, bool_mask, weight, divisor = ctx.saved_tensors
+        kind, delta = ctx.kind, ctx.delta
         scale = grad if divisor is None else grad / divisor
-        if ctx.kind == "squared":
+        if torch.is_grad_enabled() or _has_tangent(diff, scale):
+            return _loss_gradient(kind, diff, bool_mask, weight, scale, delta), *(None,) * 5
+        if kind == "squared":
             scale = scale * 2
         if weight is not None:
             scale = weight * scale
-        if target is not None:
-            diff_grad = _derivative_in_place(ctx.kind, input - target, ctx.delta).mul_(scale)
-        elif ctx.kind == "squared":
-            diff_grad = input * scale
+        if kind == "squared":
+            diff_grad = diff * scale
+        elif kind == "absolute":
+            diff_grad = diff.sign().mul_(scale)
         else:
-            diff_grad = _derivative_in_place(ctx.kind, input.clone(), ctx.delta).mul_(scale)
+            diff_grad = diff.clamp(-delta, delta).mul_(scale)
         diff_grad = _zero_masked_bits(diff_grad, _keep_bits(bool_mask, diff_grad), True)
-        target_grad = diff_grad.neg() if ctx.needs_input_grad[1] else None
-        input_grad = diff_grad if ctx.needs_input_grad[0] else None
-        return input_grad, target_grad, None, None, None, None, None
+        return diff_grad, *(None,) * 5
 
     @staticmethod
-    def _differentiable_backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
-        """For create_graph=True: differentiate the definition, whose gradient is exact."""
-        input, target, bool_mask, weight, divisor = ctx.saved_tensors
-        needs_input, needs_target = ctx.needs_input_grad[:2]
-        needed = [t for t, needs in ((input, needs_input), (target, needs_target)) if needs]
-        with torch.enable_grad():
-            diff = input if target is None else input - target
-            loss = _selected_pointwise_sum(ctx.kind, diff, bool_mask, weight, ctx.delta,
-                                           in_place=target is not None)  # fmt: skip
-            if divisor is not None:
-                loss = loss / divisor
-        grads = iter(torch.autograd.grad(loss, needed, grad, create_graph=True))
-        input_grad = next(grads) if needs_input else None
-        target_grad = next(grads) if needs_target else None
-        return input_grad, target_grad, None, None, None, None, None
-
-    @staticmethod
-    def jvp(  # type: ignore[override]
-        ctx: Any, input_tangent: torch.Tensor | None, target_tangent: torch.Tensor | None, *_: Any
-    ) -> torch.Tensor:
-        input, target, bool_mask, weight, divisor = ctx.saved_tensors
-        diff = input if target is None else input - target
-        if target_tangent is None:
-            diff_tangent = input_tangent
-        elif input_tangent is None:
-            diff_tangent = -target_tangent
-        else:
-            diff_tangent = input_tangent - target_tangent
-        keep = _keep_bits(bool_mask, diff)
-        selected = _select_with_bits(diff, keep)
-        factor = 2 if ctx.kind == "squared" else 1
-        loss_tangent = _derivative(ctx.kind, selected, ctx.delta) * factor
-        loss_tangent = loss_tangent * _select_with_bits(diff_tangent, keep)
-        if weight is not None:
-            loss_tangent = loss_tangent * _valid_weight(bool_mask, weight)
-        total_tangent = loss_tangent.sum()
-        return total_tangent if divisor is None else total_tangent / divisor
+    def jvp(ctx: Any, diff_tangent: torch.Tensor, *_: Any) -> torch.Tensor:  # type: ignore[override]
+        diff, bool_mask, weight, divisor = ctx.saved_tensors
+        gradient = _loss_gradient(ctx.kind, diff, bool_mask, weight, 1.0, ctx.delta)
+        tangent = (gradient * select_valid(diff_tangent, bool_mask)).sum()
+        return tangent if divisor is None else tangent / divisor
 
 
-def _pointwise_kernel(
-    kind: str, diff: torch.Tensor, delta: float, *, in_place: bool
-) -> torch.Tensor:
-    """The pointwise losses of ``diff``, written over it if ``in_place`` (a temporary).
-
-    Huber always allocates: its fused kernel is faster than any in-place
-    formula of several passes.
-    """
-    if kind == "squared":
-        return diff.mul_(diff) if in_place else diff * diff
-    if kind == "absolute":
-        return diff.abs_() if in_place else diff.abs()
-    return _pointwise(kind, diff, delta, "none")
-
-
-def _derivative_in_place(kind: str, diff: torch.Tensor, delta: float) -> torch.Tensor:
-    """``f'(diff)`` over a temporary ``diff``, except the factor 2 of the square."""
-    if kind == "absolute":
-        return diff.sign_()
-    if kind == "huber":
-        return diff.clamp_(-delta, delta)
-    return diff
+def _has_tangent(*tensors: torch.Tensor) -> bool:
+    """Does any of ``tensors`` carry a forward-mode tangent?"""
+    return any(fwAD.unpack_dual(tensor).tangent is not None for tensor in tensors)
 
 
 def check_delta(delta: float) -> None:
@@ -319,8 +280,7 @@ def _masked_pointwise_loss(
         if _fused_loss_applies(input, target, bool_mask, weight):
             return _fused_full_reduction(kind, input, target, bool_mask, weight, delta, **options)
         if weight is None:
-            total = _selected_pointwise_sum(kind, input - target, bool_mask, None, delta,
-                                            in_place=True)  # fmt: skip
+            total = _selected_pointwise_sum(kind, input - target, bool_mask, delta)
             return finish_reduction(total, bool_mask, input.shape, dims=dims, average=average,
                                     **options)  # fmt: skip
     # input - target is a fresh temporary, so the selection may overwrite it.
@@ -335,15 +295,18 @@ def _fused_loss_applies(
 ) -> bool:
     """Plain eager CPU tensors, and a weight that needs no derivative of its own.
 
-    The Function differentiates with respect to ``input`` and ``target``
-    only; a weight that requires grad or carries a forward-mode tangent
-    takes the plain operations.
+    The Function differentiates with respect to the difference only: a
+    weight that requires grad or carries a forward-mode tangent takes the
+    plain operations, as do inference tensors, which cannot be saved.
     """
+    # _bitwise_select_applies first: Dynamo must not trace is_inference().
     if weight is None:
-        return _bitwise_select_applies(input, target, bool_mask)
-    if weight.requires_grad or fwAD.unpack_dual(weight).tangent is not None:
+        return _bitwise_select_applies(input, target, bool_mask) and not bool_mask.is_inference()
+    if not _bitwise_select_applies(input, target, bool_mask, weight):
         return False
-    return _bitwise_select_applies(input, target, bool_mask, weight)
+    if weight.requires_grad or weight.is_inference() or _has_tangent(weight):
+        return False
+    return not bool_mask.is_inference()
 
 
 def _fused_full_reduction(
@@ -370,12 +333,7 @@ def _fused_full_reduction(
     # The usual mean divides inside the Function; the other options after it.
     divide_inside = reduction == "mean" and count is None and empty == "zero"
     divisor = local_count_divisor(count_all(counted, input.shape)) if divide_inside else None
-    if kind == "absolute" or weight is not None:
-        # Save the difference only: the naive L1 and weighted losses save one
-        # input-sized tensor, not two.
-        loss = _FusedMaskedLoss.apply(input - target, None, bool_mask, weight, divisor, kind, delta)
-    else:
-        loss = _FusedMaskedLoss.apply(input, target, bool_mask, None, divisor, kind, delta)
+    loss = _FusedMaskedLoss.apply(input - target, bool_mask, weight, divisor, kind, delta)
     dims = tuple(range(input.dim()))
     if divide_inside:
         if keepdim:
