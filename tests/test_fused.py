@@ -184,12 +184,42 @@ def test_fused_masked_positions_get_exact_zero_whatever_arrives(kind, upstream, 
     mask = torch.tensor([[1, 0, 1], [0, 0, 0], [1, 1, 0]], dtype=torch.bool)
     x, y = padded((3, 3), mask, dtype=torch.float32)
     for weight in (None, torch.tensor([2.0, math.nan, 1.0])):
-        leaf_x, leaf_y = x.clone().requires_grad_(), y.clone().requires_grad_()
-        out = LOSSES[kind](leaf_x, leaf_y, mask, reduction, weight=weight)
+
+        def grads(weight=weight):
+            leaf_x, leaf_y = x.clone().requires_grad_(), y.clone().requires_grad_()
+            out = LOSSES[kind](leaf_x, leaf_y, mask, reduction, weight=weight)
+            out.backward(torch.tensor(upstream))
+            return out, leaf_x.grad, leaf_y.grad
+
+        out, *fused = grads()
         assert "_FusedMaskedLossBackward" in graph_names(out)
-        out.backward(torch.tensor(upstream))
-        for grad in (leaf_x.grad, leaf_y.grad):
+        with plain_operations():
+            _, *expected = grads()
+        for grad, want in zip(fused, expected, strict=True):
             assert (grad[~mask] == 0).all(), (weight, grad)
+            torch.testing.assert_close(grad, want, equal_nan=True)  # inf or NaN where valid
+
+
+@pytest.mark.parametrize("kind", sorted(LOSSES))
+@pytest.mark.parametrize("weighted", [False, True])
+def test_penalty_through_a_function_of_the_loss(kind, weighted):
+    """The upstream gradient depends on the input (loss ** 2): padding stays out of it."""
+    mask = torch.tensor([[1, 0, 1, 1], [0, 0, 0, 0], [1, 1, 0, 1]], dtype=torch.bool)
+    x, y = padded((3, 4), mask, seed=4)
+    weight = torch.tensor([[0.5], [math.nan], [2.0]], dtype=torch.float64) if weighted else None
+
+    def penalized():
+        leaf = x.clone().requires_grad_()
+        squared = LOSSES[kind](leaf, y, mask, weight=weight) ** 2
+        (g,) = torch.autograd.grad(squared, leaf, create_graph=True)
+        g.pow(2).sum().backward()
+        return leaf.grad
+
+    fused = penalized()
+    with plain_operations():
+        expected = penalized()
+    assert torch.isfinite(fused).all() and (fused[~mask] == 0).all()
+    torch.testing.assert_close(fused, expected)
 
 
 @pytest.mark.parametrize("kind", sorted(LOSSES))
