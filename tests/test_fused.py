@@ -41,6 +41,13 @@ def plain_operations():
     return mock.patch.object(losses, "_fused_loss_applies", lambda *args: False)
 
 
+def on_both_paths(compute):
+    """``compute()`` on the fused path, then on the plain operations."""
+    fused = compute()
+    with plain_operations():
+        return fused, compute()
+
+
 def graph_names(tensor):
     """Names of every node in the autograd graph behind ``tensor``."""
     names, stack, seen = set(), [tensor.grad_fn], set()
@@ -99,9 +106,7 @@ def test_fused_equals_plain_operations(data):
         out = LOSSES[kind](leaf_x, leaf_y, mask, reduction, weight=weight, **options)
         return out, *torch.autograd.grad(out.sum(), (leaf_x, leaf_y))
 
-    fused = run()
-    with plain_operations():
-        expected = run()
+    fused, expected = on_both_paths(run)
     # The values bit for bit; the gradients up to rounding.
     torch.testing.assert_close(fused[0], expected[0], equal_nan=True, rtol=0, atol=0)
     for got, want in zip(fused[1:], expected[1:], strict=True):
@@ -129,9 +134,7 @@ def test_fused_gradient_has_exact_derivatives(kind, weighted, reduction):
         (hvp,) = torch.autograd.grad(g_x, leaf_x, vector, allow_unused=True)
         return (*penalized, torch.zeros_like(x) if hvp is None else hvp)
 
-    fused = derivatives()
-    with plain_operations():
-        expected = derivatives()
+    fused, expected = on_both_paths(derivatives)
     for got, want in zip(fused, expected, strict=True):
         torch.testing.assert_close(got, want, equal_nan=True)
         assert (got[~mask] == 0).all()
@@ -153,9 +156,7 @@ def test_fused_forward_ad_matches_plain(kind, weighted, tangents):
             b = fwAD.make_dual(y, t_y) if tangents in ("target", "both") else y
             return fwAD.unpack_dual(LOSSES[kind](a, b, mask, weight=weight)).tangent
 
-    got = tangent()
-    with plain_operations():
-        expected = tangent()
+    got, expected = on_both_paths(tangent)
     torch.testing.assert_close(got, expected)
     assert torch.isfinite(got)
 
@@ -215,9 +216,7 @@ def test_penalty_through_a_function_of_the_loss(kind, weighted):
         g.pow(2).sum().backward()
         return leaf.grad
 
-    fused = penalized()
-    with plain_operations():
-        expected = penalized()
+    fused, expected = on_both_paths(penalized)
     assert torch.isfinite(fused).all() and (fused[~mask] == 0).all()
     torch.testing.assert_close(fused, expected)
 
@@ -233,9 +232,7 @@ def test_only_target_requires_grad(kind):
         LOSSES[kind](x, leaf, mask).backward()
         return leaf.grad
 
-    got = target_grad()
-    with plain_operations():
-        expected = target_grad()
+    got, expected = on_both_paths(target_grad)
     torch.testing.assert_close(got, expected)
 
 
@@ -252,9 +249,7 @@ def test_fused_low_precision_matches_plain(kind, dtype):
         out.backward()
         return out, leaf.grad
 
-    got = value_and_grad()
-    with plain_operations():
-        expected = value_and_grad()
+    got, expected = on_both_paths(value_and_grad)
     assert got[0].dtype == dtype and got[1].dtype == dtype
     torch.testing.assert_close(got[0], expected[0], rtol=0, atol=0)
     torch.testing.assert_close(got[1], expected[1], equal_nan=True)
@@ -278,9 +273,9 @@ def test_fused_saves_one_difference_and_never_the_inputs(kind, weighted):
         LOSSES[kind](x, y, mask, weight=weight)
     assert x.untyped_storage().data_ptr() not in stored
     assert y.untyped_storage().data_ptr() not in stored
-    fused = saved_bytes(lambda: LOSSES[kind](x, y, mask, weight=weight))
-    with plain_operations():
-        plain = saved_bytes(lambda: LOSSES[kind](x, y, mask, weight=weight))
+    fused, plain = on_both_paths(
+        lambda: saved_bytes(lambda: LOSSES[kind](x, y, mask, weight=weight))
+    )
     assert fused == plain == x.numel() * 4 + mask.numel() + (16 if weighted else 0)
 
 
@@ -300,9 +295,7 @@ def test_hooks_and_retain_grad_run_once_under_create_graph(kind):
         (loss + g.pow(2).sum()).backward()
         return w.grad, prediction.grad, len(calls)
 
-    fused = run()
-    with plain_operations():
-        expected = run()
+    fused, expected = on_both_paths(run)
     torch.testing.assert_close(fused[:2], expected[:2])
     assert fused[2] == expected[2] == 2  # once per backward pass
 
@@ -331,9 +324,7 @@ def test_tensors_made_in_inference_mode(kind, made_in_inference_mode):
         LOSSES[kind](x, tensors["target"], tensors["mask"], weight=tensors["weight"]).backward()
         return x.grad
 
-    fused = grad()
-    with plain_operations():
-        expected = grad()
+    fused, expected = on_both_paths(grad)
     torch.testing.assert_close(fused, expected)
 
 
@@ -353,9 +344,7 @@ def test_input_and_target_may_change_in_place_before_backward(kind):
         loss.backward()
         return x.grad
 
-    fused = grad()
-    with plain_operations():
-        expected = grad()
+    fused, expected = on_both_paths(grad)
     torch.testing.assert_close(fused, expected)
 
 
