@@ -11,7 +11,7 @@ NODE_STAMP := node_modules/.installed
 # permitted, or a one-line instruction and a stop (scripts/ensure_browser.sh).
 ENSURE_BROWSER := scripts/ensure_browser.sh
 
-.PHONY: setup browser vendor html pdf serve book execute test lint bench colab-test clean student slides
+.PHONY: setup browser vendor html pdf serve book execute test check lint bench colab-test clean student slides
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,17 @@ lint: $(STAMP)
 # `browser` comes first: without Chromium the run stops before lint, build and tests.
 test: setup browser lint book  ## every test: package, doctests, notebooks (nbval), site, PDF
 	CHROMIUM="$$($(ENSURE_BROWSER))" $(BIN)/python -m pytest
+
+# The contributor's quick loop: lint, the package's tests and its doctests; no
+# site, notebooks or browser. Hypothesis runs fewer examples than in `make test`.
+check: $(STAMP)  ## lint, package tests and doctests (about two minutes on 2 cores)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	HYPOTHESIS_MAX_EXAMPLES=60 $(BIN)/python -m pytest -q -n 2 \
+	  --override-ini="addopts=--doctest-modules -p no:cacheprovider" masked_loss \
+	  $(filter-out tests/test_notebooks.py tests/test_site.py tests/test_pdf.py \
+	    tests/test_classroom.py tests/test_zh.py tests/test_release.py tests/test_setup.py \
+	    tests/test_explorer.py tests/test_cuda.py,$(wildcard tests/test_*.py))
 
 colab-test: setup  ## each notebook alone, in a fresh venv with the built wheel, as on Colab
 	$(BIN)/python scripts/colab_check.py

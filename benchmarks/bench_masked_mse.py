@@ -9,7 +9,7 @@ naive F.mse_loss(p*m, t*m), and the loss matrix (MSE, L1, Huber x float32,
 bfloat16 x sizes x broadcast and full masks x weights) with the time ratio,
 the bytes saved for backward and the aten operations dispatched, each beside
 the naive loss's. On the CPU it also breaks down what the package adds per
-call on small tensors (argument checks, count, autograd.Function round trip).
+call on small tensors (argument checks, count, torch.where over a multiply).
 """
 
 from __future__ import annotations

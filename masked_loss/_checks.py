@@ -8,6 +8,7 @@ asynchronous: see :func:`check_values`.
 
 from __future__ import annotations
 
+import numbers
 import operator
 from collections.abc import Sequence
 from typing import Any, Literal
@@ -47,14 +48,16 @@ def _broadcasts_without_enlarging(small: torch.Size, big: torch.Size) -> bool:
     return all(s in (1, b) for s, b in zip(reversed(small), reversed(big), strict=False))
 
 
-def check_broadcastable(name: str, tensor: torch.Tensor, shape: torch.Size) -> None:
-    """``tensor`` must broadcast to ``shape`` without enlarging it."""
+def check_broadcastable(
+    name: str, tensor: torch.Tensor, shape: torch.Size, what: str = "the input shape"
+) -> None:
+    """``tensor`` must broadcast to ``shape`` (``what``) without enlarging it."""
     if _broadcasts_without_enlarging(tensor.shape, shape):
         return
     message = (
-        f"{name} of shape {tuple(tensor.shape)} cannot be broadcast to the input shape "
+        f"{name} of shape {tuple(tensor.shape)} cannot be broadcast to {what} "
         f"{tuple(shape)} (broadcasting aligns trailing dimensions and may not enlarge "
-        "the input)"
+        f"{what.removeprefix('the ').removesuffix(' shape')})"
     )
     leading = tuple(shape[: tensor.dim()])
     if tensor.dim() < len(shape) and tuple(tensor.shape) == leading:
@@ -67,9 +70,32 @@ def check_broadcastable(name: str, tensor: torch.Tensor, shape: torch.Size) -> N
     raise ValueError(message)
 
 
+def check_dense(name: str, tensor: torch.Tensor) -> None:
+    """Sparse and other non-strided layouts are refused by name, not deep inside an op."""
+    if tensor.layout != torch.strided:
+        raise TypeError(
+            f"{name} must be a dense (strided) tensor, got layout {tensor.layout}; "
+            f"convert it first, e.g. {name}.to_dense()"
+        )
+
+
+def check_shape(shape: object) -> torch.Size:
+    """A shape argument: a sequence of non-negative ints (``torch.Size`` included)."""
+    if isinstance(shape, (str, bytes)) or not isinstance(shape, Sequence):
+        raise TypeError(f"shape must be a sequence of ints, got {shape!r}")
+    try:
+        sizes = tuple(operator.index(s) for s in shape)
+    except TypeError:
+        raise TypeError(f"shape must be a sequence of ints, got {shape!r}") from None
+    if any(s < 0 for s in sizes):
+        raise ValueError(f"shape must have non-negative sizes, got {sizes}")
+    return torch.Size(sizes)
+
+
 def check_mask(mask: torch.Tensor, shape: torch.Size) -> None:
     if not isinstance(mask, torch.Tensor):
         raise TypeError(f"mask must be a torch.Tensor, got {type(mask).__name__}")
+    check_dense("mask", mask)
     if mask.is_floating_point() or mask.is_complex():
         raise TypeError(
             f"mask must be bool or an integer 0/1 tensor, got dtype {mask.dtype}; "
@@ -81,6 +107,7 @@ def check_mask(mask: torch.Tensor, shape: torch.Size) -> None:
 def check_weight(weight: torch.Tensor, shape: torch.Size) -> None:
     if not isinstance(weight, torch.Tensor):
         raise TypeError(f"weight must be a torch.Tensor, got {type(weight).__name__}")
+    check_dense("weight", weight)
     if not weight.is_floating_point():
         raise TypeError(f"weight must be a floating-point tensor, got dtype {weight.dtype}")
     check_broadcastable("weight", weight, shape)
@@ -94,6 +121,7 @@ def check_values_tensor(values: torch.Tensor) -> None:
     """
     if not isinstance(values, torch.Tensor):
         raise TypeError(f"values must be a torch.Tensor, got {type(values).__name__}")
+    check_dense("values", values)
     if not values.is_floating_point():
         raise TypeError(
             f"values must be a real floating-point tensor, got dtype {values.dtype}; "
@@ -105,6 +133,7 @@ def check_input_target(input: torch.Tensor, target: torch.Tensor) -> None:
     for name, t in (("input", input), ("target", target)):
         if not isinstance(t, torch.Tensor):
             raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
+        check_dense(name, t)
         if not t.is_floating_point():
             raise TypeError(f"{name} must be a floating-point tensor, got dtype {t.dtype}")
     if input.shape != target.shape:
@@ -174,6 +203,18 @@ def assert_valid_values(
         torch._assert_async((count >= 0).all(), "count entries must be non-negative")
 
 
+def is_real_number(value: object) -> bool:
+    """A Python or NumPy int or float (``numpy.int64(4)``, ``numpy.float32(0.5)``); not a bool.
+
+    Fractions and other exact rationals are refused: torch cannot divide by them.
+    """
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, numbers.Integral) or (
+        isinstance(value, numbers.Real) and not isinstance(value, numbers.Rational)
+    )
+
+
 def _check_count(count: object) -> None:
     if count is None:
         return
@@ -181,7 +222,7 @@ def _check_count(count: object) -> None:
         if count.dtype == torch.bool or count.is_complex():
             raise TypeError(f"count must be a real number or tensor, got dtype {count.dtype}")
         return
-    if isinstance(count, bool) or not isinstance(count, int | float):
+    if not is_real_number(count):
         raise TypeError(f"count must be a number or a tensor, got {type(count).__name__}")
     if not count >= 0:  # also refuses NaN
         raise ValueError(f"count must be non-negative, got {count}")

@@ -44,9 +44,12 @@ def global_count(local_count: torch.Tensor, group: dist.ProcessGroup | None = No
         group: the process group; ``None`` means the default group.
 
     Returns:
-        The global count, a new tensor (``local_count`` is not modified).
+        The global count, a new tensor (``local_count`` is not modified):
+        int64 for an integer count, the same float dtype for a float one.
     """
-    total = local_count.detach().clone()
+    total = local_count.detach()
+    # An integer count is summed in int64, whatever integer type it came in.
+    total = total.clone() if total.is_floating_point() else total.to(torch.int64, copy=True)
     if _group_size(group) > 1:
         dist.all_reduce(total, op=dist.ReduceOp.SUM, group=group)
     return total

@@ -2,15 +2,13 @@
 
 Each loss is "select the valid differences, apply a pointwise function, then
 reduce", on the core of :mod:`masked_loss.reductions`: the difference is
-selected with :func:`~masked_loss.select_valid` before any
+selected with ``torch.where`` (:func:`~masked_loss.select_valid`) before any
 arithmetic, so NaN/inf in padding never reaches the loss or the gradient, and
 the sum, count and division are the ones :func:`~masked_loss.masked_mean`
-uses. Every step is a differentiable PyTorch operation, so the losses have
-correct second derivatives and work under ``torch.func``, forward-mode AD,
-``torch.jit.trace``, ``torch.export`` and ``torch.compile``. On plain CPU
-tensors a loss reduced over every dimension with ``average='element'`` runs
-:class:`_FusedMaskedLoss` instead: the same sum in place, with the same
-derivatives up to rounding.
+uses. Every step is an ordinary differentiable PyTorch operation, on every
+device and under every transform, so the losses have exact second
+derivatives and the same values under ``torch.func``, forward-mode AD,
+``torch.jit.trace``, ``torch.export`` and ``torch.compile``.
 """
 
 from __future__ import annotations
@@ -18,7 +16,6 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-import torch.autograd.forward_ad as fwAD
 import torch.nn.functional as F
 from torch import nn
 
@@ -32,185 +29,51 @@ from masked_loss._checks import (
     check_options,
     check_same_device,
     check_weight,
+    is_real_number,
 )
 from masked_loss.reductions import (
     Dim,
-    _bitwise_select_applies,
-    _keep_bits,
-    _reduced_dims,
-    _select_with_bits,
-    _tensor_or_none,
-    _valid_weight,
-    _zero_masked_bits,
     accumulation_dtype,
     as_bool_mask,
     as_dtype,
     check_count_shape,
     compute_dtype,
-    count_all,
     finish_reduction,
-    local_count_divisor,
     reduce_selected,
-    reduced_shape,
-    select_valid,
+    reduced_dims,
+    tensor_or_none,
 )
 
 
-def _pointwise(kind: str, diff: torch.Tensor, delta: float, reduction: str) -> torch.Tensor:
-    """The loss of each (selected) difference, or their sum (``reduction='sum'``).
+def pointwise_loss(kind: str, diff: torch.Tensor, delta: float) -> torch.Tensor:
+    """The loss of each difference, element by element; 0 at 0, so selected zeros stay 0.
 
-    Every loss is 0 at 0, so masked positions stay exactly 0. ``F.mse_loss``
-    and ``F.huber_loss`` against a zero target are single fused kernels
-    forward and backward (a ``torch.where`` formula for Huber is several
-    times slower on the CPU), and they sum with PyTorch's pairwise-accurate
-    reduction.
+    Each is one PyTorch loss kernel whose backward has its own derivatives
+    (double backward and forward-mode AD over it). Huber is written as
+    ``delta * smooth_l1_loss(diff, beta=delta)``: ``F.huber_loss``'s backward
+    has no forward-mode derivative in PyTorch, ``smooth_l1_loss``'s has, and
+    the two losses are equal up to that factor (one rounding apart).
     """
-    if kind == "absolute":
-        loss = diff.abs()
-        return loss.sum() if reduction == "sum" else loss
-    zero = diff.new_zeros(()).expand_as(diff)
-    if kind == "squared":
-        return F.mse_loss(diff, zero, reduction=reduction)
-    return F.huber_loss(diff, zero, reduction=reduction, delta=delta)
-
-
-def _selected_pointwise_sum(
-    kind: str, diff: torch.Tensor, bool_mask: torch.Tensor, delta: float
-) -> torch.Tensor:
-    """:math:`\\sum_i m_i f(d_i)` of a temporary ``diff`` (the selection overwrites it)."""
-    return _pointwise(kind, select_valid(diff, bool_mask, in_place=True), delta, "sum")
-
-
-def _pointwise_losses(kind: str, diff: torch.Tensor, delta: float) -> torch.Tensor:
-    """``f(diff)`` element by element, in a new tensor."""
-    if kind == "squared":
-        return diff * diff
     if kind == "absolute":
         return diff.abs()
-    return _pointwise(kind, diff, delta, "none")
-
-
-def _derivative(kind: str, selected: torch.Tensor, delta: float) -> torch.Tensor:
-    """``f'(selected)`` in differentiable operations.
-
-    Huber's is written with a strict ``|d| < delta``, so that its own
-    derivative is that of ``F.huber_loss``'s gradient, kink included.
-    """
+    zero = diff.new_zeros(()).expand_as(diff)
     if kind == "squared":
-        return 2 * selected
-    if kind == "absolute":
-        return selected.sign()
-    return torch.where(selected.abs() < delta, selected, delta * selected.sign())
+        return F.mse_loss(diff, zero, reduction="none")
+    loss = F.smooth_l1_loss(diff, zero, reduction="none", beta=delta)
+    return loss if delta == 1.0 else loss * delta
 
 
-def _loss_gradient(
-    kind: str,
-    diff: torch.Tensor,
-    bool_mask: torch.Tensor,
-    weight: torch.Tensor | None,
-    scale: torch.Tensor | float,
-    delta: float,
-) -> torch.Tensor:
-    """The gradient of ``scale`` times :math:`\\sum_i m_i w_i f(d_i)` with respect to ``diff``.
-
-    Written in differentiable operations, selected after every product, so
-    that it has exact derivatives (forward and reverse) and exact zeros at
-    masked positions whatever ``scale`` holds.
-    """
-    keep = _keep_bits(bool_mask, diff)
-    local = _derivative(kind, _select_with_bits(diff, keep), delta)
-    if weight is not None:
-        local = local * _valid_weight(bool_mask, weight)
-    return _select_with_bits(local * scale, keep)
-
-
-class _FusedMaskedLoss(torch.autograd.Function):
-    r""":math:`\sum_i m_i w_i f(d_i)`, divided by ``divisor``, in place on the CPU.
-
-    The plain operations (:func:`~masked_loss.select_valid`, the pointwise
-    loss, :func:`~masked_loss.reductions.reduce_selected`) are the
-    definition; this Function gives the same values, and the same
-    derivatives up to rounding (``tests/test_fused.py``).
-
-    On the CPU, allocating input-sized tensors (and their page faults), not
-    the arithmetic, sets the time. In plain operations the backward pass
-    allocates two to five of them (the loss kernel's gradient, zero-filled
-    first, the selection's gradient, the weight's products); this Function
-    allocates one, the gradient, computed from the saved difference and
-    selected in place (plus the weight times the scale when the weight is
-    input-sized, and for float64 the mask as 64-bit words). Its forward pass
-    allocates the pointwise losses, then weights, selects and sums them in
-    place. It saves what the plain operations save: the difference
-    (``input - target``, the caller's temporary), the mask, the weight, and
-    the 0-d ``divisor``, a count that needs no gradient (or None for a sum).
-
-    Exactness is kept by construction: masked entries are cleared bit by bit
-    *after* every multiplication, so NaN or inf in the padding, in the weight
-    or from above gives exactly 0 there. When the gradient must itself be
-    differentiated (``create_graph=True``: double backward, gradient
-    penalties, Hessians; or forward-mode AD over the backward pass), the
-    backward pass is :func:`_loss_gradient`, in differentiable operations.
-    The jvp is the same gradient against the tangent. ``torch.func``,
-    compilers and tracers never reach this Function
-    (:func:`~masked_loss.reductions._bitwise_select_applies`).
-    """
-
-    # ctx-style forward for a cheap apply(), as _SelectValid.
-
-    @staticmethod
-    def forward(  # type: ignore[override]
-        ctx: Any,
-        diff: torch.Tensor,
-        bool_mask: torch.Tensor,
-        weight: torch.Tensor | None,
-        divisor: torch.Tensor | None,
-        kind: str,
-        delta: float,
-    ) -> torch.Tensor:
-        ctx.save_for_backward(diff, bool_mask, weight, divisor)
-        ctx.save_for_forward(diff, bool_mask, weight, divisor)
-        ctx.kind, ctx.delta = kind, delta
-        loss = _pointwise_losses(kind, diff, delta)
-        if weight is not None:
-            loss.mul_(weight)
-        total = _zero_masked_bits(loss, _keep_bits(bool_mask, loss), True).sum()
-        return total if divisor is None else total / divisor
-
-    @staticmethod
-    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:  # type: ignore[override]
-        diff, bool_mask, weight, divisor = ctx.saved_tensors
-        kind, delta = ctx.kind, ctx.delta
-        scale = grad if divisor is None else grad / divisor
-        if torch.is_grad_enabled() or _has_tangent(diff, scale):
-            return _loss_gradient(kind, diff, bool_mask, weight, scale, delta), *(None,) * 5
-        if kind == "squared":
-            scale = scale * 2
-        if weight is not None:
-            scale = weight * scale
-        if kind == "squared":
-            diff_grad = diff * scale
-        elif kind == "absolute":
-            diff_grad = diff.sign().mul_(scale)
-        else:
-            diff_grad = diff.clamp(-delta, delta).mul_(scale)
-        diff_grad = _zero_masked_bits(diff_grad, _keep_bits(bool_mask, diff_grad), True)
-        return diff_grad, *(None,) * 5
-
-    @staticmethod
-    def jvp(ctx: Any, diff_tangent: torch.Tensor, *_: Any) -> torch.Tensor:  # type: ignore[override]
-        diff, bool_mask, weight, divisor = ctx.saved_tensors
-        gradient = _loss_gradient(ctx.kind, diff, bool_mask, weight, 1.0, ctx.delta)
-        tangent = (gradient * select_valid(diff_tangent, bool_mask)).sum()
-        return tangent if divisor is None else tangent / divisor
-
-
-def _has_tangent(*tensors: torch.Tensor) -> bool:
-    """Does any of ``tensors`` carry a forward-mode tangent?"""
-    return any(fwAD.unpack_dual(tensor).tangent is not None for tensor in tensors)
+def pointwise_loss_sum(kind: str, diff: torch.Tensor, delta: float) -> torch.Tensor:
+    """:math:`\\sum_i f(d_i)`, accumulated and returned in at least float32."""
+    acc = accumulation_dtype(diff.dtype)
+    if kind == "squared" and diff.dtype == acc:
+        # One kernel forward and backward, summed with PyTorch's pairwise reduction.
+        return F.mse_loss(diff, diff.new_zeros(()).expand_as(diff), reduction="sum")
+    return pointwise_loss(kind, diff, delta).sum(dtype=acc)
 
 
 def check_delta(delta: float) -> None:
-    if isinstance(delta, bool) or not isinstance(delta, int | float):
+    if not is_real_number(delta):
         raise TypeError(f"delta must be a number, got {type(delta).__name__}")
     if not 0 < delta < float("inf"):
         raise ValueError(f"delta must be positive and finite, got {delta}")
@@ -236,11 +99,11 @@ def check_loss_arguments(
     if weight is not None:
         check_weight(weight, input.shape)
     check_same_device(
-        input=input, target=target, mask=mask, weight=weight, count=_tensor_or_none(count)
+        input=input, target=target, mask=mask, weight=weight, count=tensor_or_none(count)
     )
     check_options(reduction, dim=dim, keepdim=keepdim, count=count, empty=empty,
                   average=average, check_values=check_values)  # fmt: skip
-    dims = _reduced_dims(input.shape, dim, average)
+    dims = reduced_dims(input.shape, dim, average)
     check_count_shape(count, input.shape, dims, keepdim)
     if check_values:
         assert_valid_values(mask, weight, count)
@@ -272,76 +135,17 @@ def _masked_pointwise_loss(
             out_dtype = torch.promote_types(out_dtype, other.dtype)
     work = compute_dtype(out_dtype)
     bool_mask = as_bool_mask(mask)
-    input, target = as_dtype(input, work), as_dtype(target, work)
-    if average == "element" and reduction != "none" and dims and len(dims) == input.dim():
-        # Everything is summed: one total, then the count and the division.
-        options = {"reduction": reduction, "keepdim": keepdim, "count": count, "empty": empty,
-                   "out_dtype": out_dtype}  # fmt: skip
-        if _fused_loss_applies(input, target, bool_mask, weight):
-            return _fused_full_reduction(kind, input, target, bool_mask, weight, delta, **options)
-        if weight is None:
-            total = _selected_pointwise_sum(kind, input - target, bool_mask, delta)
-            return finish_reduction(total, bool_mask, input.shape, dims=dims, average=average,
-                                    **options)  # fmt: skip
-    # input - target is a fresh temporary, so the selection may overwrite it.
-    diff = select_valid(input - target, bool_mask, in_place=True)
-    return reduce_selected(_pointwise(kind, diff, delta, "none"), bool_mask, weight=weight,
+    diff = torch.where(bool_mask, as_dtype(input, work) - as_dtype(target, work), 0)
+    summed_whole = dims and len(dims) == input.dim() and reduction != "none"
+    if summed_whole and weight is None and average == "element":
+        # One total, then the count and the division: fewer operations.
+        total = pointwise_loss_sum(kind, diff, delta)
+        return finish_reduction(total, bool_mask, input.shape, dims=dims, reduction=reduction,
+                                keepdim=keepdim, count=count, empty=empty, average=average,
+                                out_dtype=out_dtype)  # fmt: skip
+    return reduce_selected(pointwise_loss(kind, diff, delta), bool_mask, weight=weight,
                            dims=dims, reduction=reduction, keepdim=keepdim, count=count,
                            empty=empty, average=average, out_dtype=out_dtype)  # fmt: skip
-
-
-def _fused_loss_applies(
-    input: torch.Tensor, target: torch.Tensor, bool_mask: torch.Tensor, weight: torch.Tensor | None
-) -> bool:
-    """Plain eager CPU tensors, and a weight that needs no derivative of its own.
-
-    The Function differentiates with respect to the difference only: a
-    weight that requires grad or carries a forward-mode tangent takes the
-    plain operations, as do inference tensors, which cannot be saved.
-    """
-    # _bitwise_select_applies first: Dynamo must not trace is_inference().
-    if weight is None:
-        return _bitwise_select_applies(input, target, bool_mask) and not bool_mask.is_inference()
-    if not _bitwise_select_applies(input, target, bool_mask, weight):
-        return False
-    if weight.requires_grad or weight.is_inference() or _has_tangent(weight):
-        return False
-    return not bool_mask.is_inference()
-
-
-def _fused_full_reduction(
-    kind: str,
-    input: torch.Tensor,
-    target: torch.Tensor,
-    bool_mask: torch.Tensor,
-    weight: torch.Tensor | None,
-    delta: float,
-    *,
-    reduction: str,
-    keepdim: bool,
-    count: torch.Tensor | float | None,
-    empty: EmptyPolicy,
-    out_dtype: torch.dtype,
-) -> torch.Tensor:
-    """The loss reduced over every dimension by :class:`_FusedMaskedLoss`."""
-    counted = bool_mask
-    if weight is not None:
-        weight = as_dtype(weight, input.dtype)
-        if reduction == "mean":
-            acc_weight = as_dtype(weight, accumulation_dtype(input.dtype))
-            counted = _valid_weight(bool_mask, acc_weight, differentiable=False)
-    # The usual mean divides inside the Function; the other options after it.
-    divide_inside = reduction == "mean" and count is None and empty == "zero"
-    divisor = local_count_divisor(count_all(counted, input.shape)) if divide_inside else None
-    loss = _FusedMaskedLoss.apply(input - target, bool_mask, weight, divisor, kind, delta)
-    dims = tuple(range(input.dim()))
-    if divide_inside:
-        if keepdim:
-            loss = loss.reshape(reduced_shape(input.shape, dims, keepdim))
-        return as_dtype(loss, out_dtype)
-    return finish_reduction(loss, counted, input.shape, dims=dims, reduction=reduction,
-                            keepdim=keepdim, count=count, empty=empty, average="element",
-                            out_dtype=out_dtype)  # fmt: skip
 
 
 _COMMON_ARGS = r"""

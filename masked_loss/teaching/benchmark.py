@@ -130,6 +130,22 @@ def paired_ratio(ours: list[float], naive: list[float]) -> float:
 RESULTS_DIR = pathlib.Path(__file__).parent / "results"
 
 
+def measured_code() -> dict[str, str | None]:
+    """The package version and, in a git checkout, the commit that was measured."""
+    import subprocess
+
+    import masked_loss
+
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=pathlib.Path(masked_loss.__file__).parent,
+            capture_output=True, text=True, check=True, timeout=10,
+        ).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        commit = None
+    return {"masked_loss": masked_loss.__version__, "commit": commit}
+
+
 def save_json(results: list[Result], path: str | pathlib.Path) -> None:
     """Write results with the device, date and versions they were measured with."""
     device = results[0].device if results else "cpu"
@@ -139,6 +155,7 @@ def save_json(results: list[Result], path: str | pathlib.Path) -> None:
         "date": datetime.date.today().isoformat(),
         "torch": torch.__version__,
         "cuda": torch.version.cuda,
+        **measured_code(),
         "results": [asdict(r) for r in results],
     }
     pathlib.Path(path).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
@@ -359,24 +376,12 @@ def save_matrix_json(
         "date": datetime.date.today().isoformat(),
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
+        **measured_code(),
         "results": [asdict(r) for r in results],
     }
     if per_call is not None:
         record["per_call_costs_us"] = per_call
     pathlib.Path(path).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
-
-
-class _SumThroughFunction(torch.autograd.Function):
-    """``x.sum()`` inside a Python autograd.Function: its round trip, and nothing else."""
-
-    @staticmethod
-    def forward(ctx: Any, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
-        ctx.shape = x.shape
-        return x.sum()
-
-    @staticmethod
-    def backward(ctx: Any, grad: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
-        return grad.expand(ctx.shape)
 
 
 def per_call_costs(
@@ -387,13 +392,13 @@ def per_call_costs(
     seconds: float = 0.1,
     seed: int = 0,
 ) -> dict[str, float]:
-    """What ``masked_mse_loss`` adds to the naive loss on small CPU tensors, in microseconds.
+    """What ``masked_mse_loss`` adds to the naive loss on CPU tensors, in microseconds.
 
     Times, in interleaved rounds (medians): the naive and the package's
-    forward+backward steps, and three fixed costs of the package's call,
-    each alone: the argument checks, the count and its division (three small
-    operations), and the round trip through a Python ``autograd.Function``
-    (a sum inside one, forward and backward, less the same sum without it).
+    forward+backward steps, and what the package does that the naive loss
+    does not, each alone: the argument checks, the count and its division
+    (three small operations), and the selection, ``torch.where`` forward and
+    backward, less the naive loss's multiplication by the mask.
     """
     generator = torch.Generator().manual_seed(seed)
     p = torch.randn(shape, generator=generator).requires_grad_()
@@ -414,8 +419,8 @@ def per_call_costs(
         "masked_mse_loss step": step(lambda: masked_mse_loss(p, t, m)),
         "argument checks": lambda: check_loss_arguments(p, t, m, "mean", **options),
         "count and division": lambda: local_count_divisor(count_all(m, p.shape)),
-        "sum through a Function, step": step(lambda: _SumThroughFunction.apply(p)),
-        "plain sum, step": step(lambda: p.sum()),
+        "where, step": step(lambda: torch.where(m, p, 0).sum()),
+        "multiply by the mask, step": step(lambda: (p * m).sum()),
     }
     samples: dict[str, list[float]] = {name: [] for name in parts}
     for _ in range(rounds):
@@ -426,8 +431,8 @@ def per_call_costs(
             )
             samples[name].append(timer.blocked_autorange(min_run_time=seconds).median * 1e6)
     costs = {name: statistics.median(values) for name, values in samples.items()}
-    costs["Function round trip"] = costs.pop("sum through a Function, step") - costs.pop(
-        "plain sum, step"
+    costs["torch.where over a multiply"] = costs.pop("where, step") - costs.pop(
+        "multiply by the mask, step"
     )
     return costs
 
