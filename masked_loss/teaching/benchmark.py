@@ -170,13 +170,18 @@ def recorded_results() -> list[dict[str, Any]]:
 
 def format_table(results: list[Result]) -> str:
     lines = [
-        f"{'device':6} {'input':>12} {'mask':>12}  {'formulation':34} {'us':>9} {'x naive':>8}"
+        f"{'device':6} {'input':>12} {'mask':>12}  {'formulation':34} {'us':>9} {'x naive*':>8}"
     ]
     for r in results:
         shape = "x".join(map(str, r.shape))
         mask = "x".join(map(str, r.mask_shape))
         timing = f"{r.microseconds:9.1f} {r.ratio_to_naive:8.2f}"
         lines.append(f"{r.device:6} {shape:>12} {mask:>12}  {r.name:34} {timing}")
+    lines.append(
+        "us: median time. *x naive: median over rounds of each round's time over the "
+        "naive loss's time in the same round (robust to drift; need not equal the ratio "
+        "of the medians)"
+    )
     return "\n".join(lines)
 
 
