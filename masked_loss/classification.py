@@ -428,7 +428,10 @@ def class_weight_count(
     dim: Dim = None,
     keepdim: bool = False,
 ) -> torch.Tensor:
-    r"""The denominator of :func:`masked_cross_entropy` with ``class_weight``: :math:`\sum_i m_i w_i c_{t_i}`.
+    r"""The denominator of :func:`masked_cross_entropy` with ``class_weight``.
+
+    :math:`\sum_i m_i w_i c_{t_i}`: the summed class weights (times the
+    per-element weights) of the valid targets.
 
     The class-weighted counterpart of :func:`~masked_loss.count_valid`: sum
     it over micro-batches, or pass it to :func:`~masked_loss.ddp_normalizer`,
@@ -530,14 +533,17 @@ def masked_binary_cross_entropy_with_logits(
         >>> labels = torch.tensor([[1.0, 0.0], [1.0, float("nan")]])
         >>> known = ~labels.isnan()
         >>> masked_binary_cross_entropy_with_logits(logits, labels, known)
-        tensor(0.3610)
+        tensor(0.2786)
     """
     _check_logits(input)
     if not isinstance(target, torch.Tensor) or not target.is_floating_point():
         raise TypeError(
             "target must be a floating-point tensor of probabilities, got "
-            + (f"dtype {target.dtype}" if isinstance(target, torch.Tensor)
-               else type(target).__name__)  # fmt: skip
+            + (
+                f"dtype {target.dtype}"
+                if isinstance(target, torch.Tensor)
+                else type(target).__name__
+            )  # fmt: skip
         )
     if target.shape != input.shape:
         raise ValueError(
@@ -586,7 +592,7 @@ def naive_masked_cross_entropy(
     Example:
         >>> logits = torch.tensor([[2.0, 0.0, 0.0], [1.0, 0.0, 3.0]])
         >>> naive_masked_cross_entropy(logits, torch.tensor([0, 2]), torch.tensor([1, 0]))
-        tensor(0.6690)
+        tensor(0.6691)
     """
     class_dim, loss_shape, soft = _ce_shapes(input, target)
     m = mask.reshape((1,) * (len(loss_shape) - mask.dim()) + tuple(mask.shape))
@@ -601,7 +607,9 @@ def naive_masked_binary_cross_entropy_with_logits(
     mask: torch.Tensor,
     reduction: Reduction = "mean",
 ) -> torch.Tensor:
-    r"""The **wrong** masked BCE: ``F.binary_cross_entropy_with_logits(input * mask, target * mask)``.
+    r"""The **wrong** masked BCE: the loss of ``input * mask`` against ``target * mask``.
+
+    That is, ``F.binary_cross_entropy_with_logits(input * mask, target * mask)``.
 
     Kept for teaching. A masked element has logit 0 and target 0, whose loss
     is :math:`\log 2`, so ``'mean'`` returns
@@ -611,7 +619,7 @@ def naive_masked_binary_cross_entropy_with_logits(
     Example:
         >>> naive_masked_binary_cross_entropy_with_logits(
         ...     torch.tensor([4.0, 1.0]), torch.tensor([1.0, 1.0]), torch.tensor([1, 0]))
-        tensor(0.3548)
+        tensor(0.3556)
     """
     return F.binary_cross_entropy_with_logits(input * mask, target * mask, reduction=reduction)
 
@@ -750,4 +758,3 @@ class MaskedBCEWithLogitsLoss(_MaskedClassificationLoss):
             input, target, mask, weight=weight, count=count, pos_weight=self.pos_weight,
             **self._options(),
         )  # fmt: skip
-

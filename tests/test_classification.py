@@ -46,9 +46,7 @@ def _reduce_reference(elementwise, m, denominators, reduction, dim, empty, avera
 
     if average == "sample":
         means = [reduce(elementwise[i], m[i], denominators[i]) for i in range(m.shape[0])]
-        nonempty = [
-            mean for i, mean in enumerate(means) if denominators[i][m[i]].sum().item() > 0
-        ]
+        nonempty = [mean for i, mean in enumerate(means) if denominators[i][m[i]].sum().item() > 0]
         if not nonempty:
             return elementwise.sum() * 0 + empty_value
         return torch.stack(nonempty).mean()
@@ -319,8 +317,9 @@ def test_bce_equals_torch_on_the_valid_elements():
     full = torch.ones(5, 4, dtype=torch.bool)
     for reduction in REDUCTIONS:
         torch.testing.assert_close(
-            ml.masked_binary_cross_entropy_with_logits(x, y, full, reduction=reduction,
-                                                       pos_weight=pos),  # fmt: skip
+            ml.masked_binary_cross_entropy_with_logits(
+                x, y, full, reduction=reduction, pos_weight=pos
+            ),  # fmt: skip
             F.binary_cross_entropy_with_logits(x, y, reduction=reduction, pos_weight=pos),
         )
 
@@ -648,8 +647,9 @@ def test_modules_equal_functions():
     module = ml.MaskedCrossEntropyLoss("sum", class_weight=c, label_smoothing=0.2, dim=1)
     torch.testing.assert_close(
         module(x, y, mask, weight=w),
-        ml.masked_cross_entropy(x, y, mask, reduction="sum", class_weight=c,
-                                label_smoothing=0.2, dim=1, weight=w),  # fmt: skip
+        ml.masked_cross_entropy(
+            x, y, mask, reduction="sum", class_weight=c, label_smoothing=0.2, dim=1, weight=w
+        ),  # fmt: skip
     )
     assert "label_smoothing=0.2" in repr(module) and "dim=1" in repr(module)
     assert module.to(torch.float32).class_weight.dtype == torch.float32
@@ -658,8 +658,9 @@ def test_modules_equal_functions():
     bce = ml.MaskedBCEWithLogitsLoss(pos_weight=pos, empty="nan")
     torch.testing.assert_close(
         bce(x, y, mask, count=4.0),
-        ml.masked_binary_cross_entropy_with_logits(x, y, mask, pos_weight=pos, empty="nan",
-                                                   count=4.0),  # fmt: skip
+        ml.masked_binary_cross_entropy_with_logits(
+            x, y, mask, pos_weight=pos, empty="nan", count=4.0
+        ),  # fmt: skip
     )
 
 
@@ -688,30 +689,31 @@ def test_gradient_accumulation_with_global_count_equals_full_batch():
             model.zero_grad()
             for s in parts:
                 count = total if use_count else None
-                loss = ml.masked_cross_entropy(logits(x[s]), t[s], mask[s],
-                                               class_weight=class_weight, count=count)
+                loss = ml.masked_cross_entropy(
+                    logits(x[s]), t[s], mask[s], class_weight=class_weight, count=count
+                )
                 (loss if use_count else loss / len(parts)).backward()
             grads = [p.grad for p in model.parameters()]
             same = all(torch.allclose(g, f) for g, f in zip(grads, full, strict=True))
             assert same == use_count
 
 
-def test_saves_no_more_than_cross_entropy_with_ignore_index():
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_saves_no_more_than_cross_entropy_with_ignore_index(dtype):
     generator = torch.Generator().manual_seed(8)
-    for dtype in (torch.float32, torch.bfloat16):
-        x = torch.randn(256, 1000, generator=generator).to(dtype).requires_grad_()
-        t = torch.randint(0, 1000, (256,), generator=generator)
-        mask = torch.rand(256, generator=generator) < 0.7
-        ignored = t.masked_fill(~mask, -100)
-        torch_bytes = saved_bytes(lambda: F.cross_entropy(x, ignored, ignore_index=-100))
-        assert saved_bytes(lambda: ml.masked_cross_entropy(x, t, mask)) <= torch_bytes
-        poisoned = x.detach().clone()
-        poisoned[~mask] = NAN
-        poisoned.requires_grad_()
-        # The selecting path saves the mask too: one byte per row.
-        assert saved_bytes(lambda: ml.masked_cross_entropy(poisoned, t, mask)) <= (
-            torch_bytes + mask.numel()
-        )
+    x = torch.randn(256, 1000, generator=generator).to(dtype).requires_grad_()
+    t = torch.randint(0, 1000, (256,), generator=generator)
+    mask = torch.rand(256, generator=generator) < 0.7
+    ignored = t.masked_fill(~mask, -100)
+    torch_bytes = saved_bytes(lambda: F.cross_entropy(x, ignored, ignore_index=-100))
+    assert saved_bytes(lambda: ml.masked_cross_entropy(x, t, mask)) <= torch_bytes
+    poisoned = x.detach().clone()
+    poisoned[~mask] = NAN
+    poisoned.requires_grad_()
+    # The selecting path saves the mask too: one byte per row.
+    assert saved_bytes(lambda: ml.masked_cross_entropy(poisoned, t, mask)) <= (
+        torch_bytes + mask.numel()
+    )
 
 
 # ---------------------------------------------------------------- refusals
@@ -723,7 +725,8 @@ def test_refusals_name_what_was_expected():
     mask = torch.ones(4, 5, dtype=torch.bool)
     with pytest.raises(ValueError, match=r"class-index targets must have shape \(4, 5\)"):
         ml.masked_cross_entropy(x, torch.zeros(4, 3, dtype=torch.int64), mask)
-    with pytest.raises(ValueError, match=r"class-probability targets.*\(4, 3, 5\), got \(4, 5, 3\)"):
+    probabilities = r"class-probability targets.*\(4, 3, 5\), got \(4, 5, 3\)"
+    with pytest.raises(ValueError, match=probabilities):
         ml.masked_cross_entropy(x, torch.rand(4, 5, 3), mask)
     with pytest.raises(TypeError, match="class indices.*torch.bool"):
         ml.masked_cross_entropy(x, t.bool(), mask)

@@ -9,11 +9,10 @@ raise: a wrong answer is a message.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-
-import math
 
 import torch
 
