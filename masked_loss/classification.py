@@ -16,7 +16,7 @@ Everything is made of differentiable PyTorch operations
 selection), so ``torch.func``, forward-mode AD, double backward,
 ``torch.export`` and ``torch.compile(fullgraph=True)`` compose.
 
-On plain eager CPU tensors, :func:`masked_cross_entropy` with class-index
+On plain eager CPU tensors, :func:`~masked_loss.masked_cross_entropy` with class-index
 targets skips the selection of the logits when it is not needed: with
 ``ignore_index`` on the masked targets, ``nll_loss`` gives masked positions
 exactly 0 loss and 0 gradient, and the softmax's backward pass then gives
@@ -160,7 +160,7 @@ def _valid_float(values: torch.Tensor, bool_mask: torch.Tensor, dtype: torch.dty
 def _plain_cpu_eager(*tensors: torch.Tensor) -> bool:
     """Plain eager CPU tensors without forward-mode tangents.
 
-    Only then may :func:`masked_cross_entropy` decide, by reading a value,
+    Only then may :func:`~masked_loss.masked_cross_entropy` decide, by reading a value,
     whether the logits need selecting: compilers, tracers and ``torch.func``
     (whose tensors are wrapped) always take the selection, and so does a
     GPU, where reading a value would synchronise with the device.
@@ -428,7 +428,7 @@ def class_weight_count(
     dim: Dim = None,
     keepdim: bool = False,
 ) -> torch.Tensor:
-    r"""The denominator of :func:`masked_cross_entropy` with ``class_weight``.
+    r"""The denominator of :func:`~masked_loss.masked_cross_entropy` with ``class_weight``.
 
     :math:`\sum_i m_i w_i c_{t_i}`: the summed class weights (times the
     per-element weights) of the valid targets.
@@ -523,7 +523,7 @@ def masked_binary_cross_entropy_with_logits(
         pos_weight: weight of the positive term, broadcastable to ``input``
             (e.g. one per class along the last dimension), as in PyTorch.
         count, average, empty, dim, keepdim, check_values: as in
-            :func:`masked_cross_entropy`.
+            :func:`~masked_loss.masked_cross_entropy`.
 
     Returns:
         The loss in ``input``'s dtype (promoted with ``weight``'s).
@@ -675,7 +675,7 @@ class _MaskedClassificationLoss(nn.Module):
 
 
 class MaskedCrossEntropyLoss(_MaskedClassificationLoss):
-    """Module form of :func:`masked_cross_entropy`; options are fixed at construction.
+    """Module form of :func:`~masked_loss.masked_cross_entropy`; options are fixed at construction.
 
     ``class_weight`` is a buffer (it moves with ``.to()``), as
     ``nn.CrossEntropyLoss``'s ``weight``. ``forward(input, target, mask, *,
