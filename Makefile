@@ -83,6 +83,7 @@ colab-test: setup  ## each notebook alone, in a fresh venv with the built wheel,
 
 bench: $(STAMP)  ## masked-MSE formulations, as ratios to the naive one
 	$(BIN)/python benchmarks/bench_masked_mse.py
+	$(BIN)/python benchmarks/bench_cross_entropy.py
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis test-artifacts book/site_assets/vendor

@@ -6,6 +6,15 @@ The single source of every formula in the masked-loss book. The library is
 :mod:`masked_loss.teaching` and need the ``[book]`` extras.
 """
 
+from masked_loss.classification import (
+    MaskedBCEWithLogitsLoss,
+    MaskedCrossEntropyLoss,
+    class_weight_count,
+    masked_binary_cross_entropy_with_logits,
+    masked_cross_entropy,
+    naive_masked_binary_cross_entropy_with_logits,
+    naive_masked_cross_entropy,
+)
 from masked_loss.distributed import ddp_normalizer, global_count
 from masked_loss.losses import (
     MaskedHuberLoss,
@@ -21,6 +30,13 @@ from masked_loss.reductions import count_valid, masked_mean, masked_sum, select_
 __version__ = "0.2.0"
 
 __all__ = [
+    "MaskedBCEWithLogitsLoss",
+    "MaskedCrossEntropyLoss",
+    "class_weight_count",
+    "masked_binary_cross_entropy_with_logits",
+    "masked_cross_entropy",
+    "naive_masked_binary_cross_entropy_with_logits",
+    "naive_masked_cross_entropy",
     "MaskedHuberLoss",
     "MaskedL1Loss",
     "MaskedMSELoss",

@@ -188,3 +188,56 @@ def test_checks_report_exceptions_instead_of_raising():
     verdict = ex.check_weighted_mse(broken)
     assert not verdict
     assert "raised RuntimeError: boom" in repr(verdict)
+
+
+# --- ex-completion: token-mean cross-entropy of the completion tokens (chapter 15) --------
+
+
+def _per_token(logits, labels, mask):
+    safe = labels.where(mask, 0)
+    return F.cross_entropy(logits, safe, reduction="none")
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        lambda x, y, m: ml.masked_cross_entropy(x, y, m),
+        lambda x, y, m: F.cross_entropy(x, y.masked_fill(~m, -100), ignore_index=-100),
+        lambda x, y, m: (_per_token(x, y, m) * m).sum() / m.sum(),
+        lambda x, y, m: _per_token(x, y, m)[m].mean(),
+    ],
+    ids=["package", "ignore-index", "sum-over-count", "boolean-index"],
+)
+def test_completion_loss_accepts(answer):
+    assert ex.check_completion_loss(answer)
+
+
+def test_completion_loss_rejects_the_zeroed_logits():
+    def naive(x, y, m):
+        return F.cross_entropy(x * m.unsqueeze(1), y.clamp(min=0, max=x.shape[1] - 1) * m)
+
+    assert rejected(ex.check_completion_loss(naive), "log C")
+
+
+def test_completion_loss_rejects_the_mean_over_all_tokens():
+    assert rejected(
+        ex.check_completion_loss(lambda x, y, m: (_per_token(x, y, m) * m).mean()),
+        "valid tokens, not all",
+    )
+
+
+def test_completion_loss_rejects_a_mean_of_sequence_means():
+    def per_sequence(x, y, m):
+        return ml.masked_cross_entropy(x, y, m, average="sample")
+
+    assert rejected(ex.check_completion_loss(per_sequence), "token mean")
+
+
+def test_completion_loss_rejects_labels_used_where_masked():
+    # Without the mask, out-of-range labels in the padding make F.cross_entropy raise.
+    answer = ex.check_completion_loss(lambda x, y, m: F.cross_entropy(x, y))
+    assert rejected(answer, "raised")
+
+
+def test_completion_loss_reports_a_missing_answer():
+    assert repr(ex.check_completion_loss(None)).startswith("✗ Not yet: define the function")

@@ -9,12 +9,14 @@ raise: a wrong answer is a message.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 
+from masked_loss.classification import masked_cross_entropy, naive_masked_cross_entropy
 from masked_loss.losses import masked_mse_loss
 from masked_loss.reductions import count_valid, masked_mean
 
@@ -398,3 +400,60 @@ def check_denominators(correct: Any, naive: Any) -> Verdict:
             hint = "'mean' divides by every element it is handed, padding included"
         return _verdict(False, f"the naive mean does not divide by {got_naive:g} ({hint})")
     return _verdict(True, f"{expected_correct} valid elements against {expected_naive} in all")
+
+
+# --- Part 2: classification losses (chapter 15) --------------------------------
+
+
+def _completion_cases(seed: int = 15) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """(logits (B, C, T), labels (B, T), completion mask (B, T)) of completion-only batches.
+
+    Prompt tokens are masked and labelled ``-100``; padding after the
+    completion is masked and holds an id out of range. Prompts and
+    completions differ in length, so a mean of per-sequence means differs
+    from the token mean; every batch has at least one valid token.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    cases = []
+    for _ in range(12):
+        b, c, t = (int(v) for v in torch.randint(2, 7, (3,), generator=generator))
+        logits = torch.randn(b, c, t, generator=generator, dtype=torch.float64) * 2
+        labels = torch.randint(0, c, (b, t), generator=generator)
+        prompt = torch.randint(0, t, (b, 1), generator=generator)
+        end = torch.randint(1, t + 1, (b, 1), generator=generator).maximum(prompt + 1)
+        steps = torch.arange(t)
+        mask = (steps >= prompt) & (steps < end)
+        labels = torch.where(steps < prompt, -100, labels)
+        labels = torch.where(steps >= end, c + 7, labels)
+        cases.append((logits, labels, mask))
+    return cases
+
+
+def check_completion_loss(loss: Callable[..., Any] | None) -> Verdict:
+    """Exercise: the token-mean cross-entropy of the completion tokens only."""
+    for logits, labels, mask in _completion_cases():
+        got, problem = _run(loss, logits, labels, mask)
+        if problem:
+            return _verdict(False, problem)
+        expected = masked_cross_entropy(logits, labels, mask)
+        k, n = int(mask.sum()), mask.numel()
+        classes = logits.shape[1]
+        hints = (
+            (
+                naive_masked_cross_entropy(logits, labels.clamp(0, classes - 1), mask),
+                f"the masked tokens still count: a zeroed logit row costs log C = "
+                f"{math.log(classes):.4f}, and the mean divides by all {n} tokens",
+            ),
+            (expected * k / n, f"divide by the {k} valid tokens, not all {n}"),
+        )
+        if _close(got, expected):
+            continue
+        for wrong, hint in hints:
+            if _close(got, wrong):
+                return _verdict(False, hint)
+        return _verdict(
+            False,
+            f"expected {expected.item():.6f}, got {float(got):.6f} (a token mean over the "
+            "completion: every valid token weighs the same, whatever its sequence)",
+        )
+    return _verdict(True, "a token mean over the completion tokens, whatever the labels elsewhere")
