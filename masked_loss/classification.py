@@ -11,28 +11,21 @@ above is exactly 0. So the logits of masked positions are replaced by 0
 losses of masked positions are selected away after it, and the count is
 that of the valid elements (or of their weights).
 
-Everything is made of differentiable PyTorch operations
-(``log_softmax``, ``nll_loss``, ``binary_cross_entropy_with_logits`` and the
-selection), so ``torch.func``, forward-mode AD, double backward,
-``torch.export`` and ``torch.compile(fullgraph=True)`` compose.
-
-On plain eager CPU tensors, :func:`~masked_loss.masked_cross_entropy` with class-index
-targets skips the selection of the logits when it is not needed: with
-``ignore_index`` on the masked targets, ``nll_loss`` gives masked positions
-exactly 0 loss and 0 gradient, and the softmax's backward pass then gives
-exactly 0 too, unless a masked row of logits holds NaN or inf. One read of
-the log-probabilities checks that; if any masked row is not finite, the
-logits are selected first, as everywhere else. Both paths compute the same
-operations on the valid rows, so values and derivatives are identical.
+Everything is made of ordinary differentiable PyTorch operations
+(``torch.where`` for the selection, ``log_softmax``, ``nll_loss``,
+``binary_cross_entropy_with_logits``), on every device and under every
+transform, so ``torch.func``, forward-mode AD, double backward,
+``torch.export`` and ``torch.compile(fullgraph=True)`` compose by
+construction, and nothing reads a value on the host. The logits are always
+selected, whether or not a masked row holds NaN or inf: that costs one pass
+over the logits forward and one backward (``make bench``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import torch
-import torch.autograd.forward_ad as fwAD
 import torch.nn.functional as F
 from torch import nn
 
@@ -42,47 +35,30 @@ from masked_loss._checks import (
     Reduction,
     assert_valid_values,
     check_broadcastable,
+    check_dense,
     check_mask,
     check_options,
     check_same_device,
     check_weight,
+    is_real_number,
     normalize_dims,
 )
 from masked_loss.reductions import (
+    Dim,
     accumulation_dtype,
     as_bool_mask,
+    check_count_shape,
     finish_reduction,
     reduce_selected,
-    select_valid,
+    reduced_dims,
+    tensor_or_none,
 )
-
-Dim = int | Sequence[int] | None
 
 #: The target given to ``nll_loss`` at masked positions, with ``ignore_index``
 #: set to it. No class index can take this value, so a ``-100`` at a *valid*
 #: position is still an out-of-range label (an error), as in ``F.cross_entropy``
 #: without ``ignore_index``.
 IGNORED = torch.iinfo(torch.int64).min
-
-
-def _tensor_or_none(value: object) -> torch.Tensor | None:
-    return value if isinstance(value, torch.Tensor) else None
-
-
-def _reduced_shape(shape: torch.Size, dims: tuple[int, ...], keepdim: bool) -> tuple[int, ...]:
-    if keepdim:
-        return tuple(1 if d in dims else s for d, s in enumerate(shape))
-    return tuple(s for d, s in enumerate(shape) if d not in dims)
-
-
-def _dims(shape: torch.Size, dim: Dim, average: str) -> tuple[int, ...]:
-    if average == "sample":
-        if len(shape) == 0:
-            raise ValueError(
-                "average='sample' needs a loss with a sample dimension (dim 0), got a 0-d one"
-            )
-        return tuple(range(1, len(shape)))
-    return normalize_dims(dim, len(shape))
 
 
 def _check_common(
@@ -104,13 +80,12 @@ def _check_common(
     check_mask(mask, loss_shape)
     if weight is not None:
         check_weight(weight, loss_shape)
-    check_same_device(input=input, mask=mask, weight=weight, count=_tensor_or_none(count),
+    check_same_device(input=input, mask=mask, weight=weight, count=tensor_or_none(count),
                       **others)  # fmt: skip
     check_options(reduction, dim=dim, keepdim=keepdim, count=count, empty=empty,
                   average=average, check_values=check_values)  # fmt: skip
-    dims = _dims(loss_shape, dim, average)
-    if isinstance(count, torch.Tensor):
-        check_broadcastable("count", count, torch.Size(_reduced_shape(loss_shape, dims, keepdim)))
+    dims = reduced_dims(loss_shape, dim, average)
+    check_count_shape(count, loss_shape, dims, keepdim)
     if check_values:
         assert_valid_values(mask, weight, count)
     return dims
@@ -119,6 +94,7 @@ def _check_common(
 def _check_logits(input: object) -> None:
     if not isinstance(input, torch.Tensor):
         raise TypeError(f"input must be a torch.Tensor, got {type(input).__name__}")
+    check_dense("input", input)
     if not input.is_floating_point():
         raise TypeError(f"input must be floating-point logits, got dtype {input.dtype}")
 
@@ -142,10 +118,13 @@ def _reduce(
     """
     if reduction == "none":
         return per_element.to(out_dtype)
+    acc = accumulation_dtype(per_element.dtype)
     if len(dims) == per_element.dim():
-        total = per_element.sum()
+        total = per_element.sum(dtype=acc)
+    elif dims:
+        total = per_element.sum(dims, keepdim=True, dtype=acc)
     else:
-        total = per_element.sum(dims, keepdim=True) if dims else per_element
+        total = per_element.to(acc)
     return finish_reduction(total, counted, per_element.shape, dims=dims, reduction=reduction,
                             keepdim=keepdim, count=count, empty=empty, average=average,
                             out_dtype=out_dtype)  # fmt: skip
@@ -154,26 +133,7 @@ def _reduce(
 def _valid_float(values: torch.Tensor, bool_mask: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     """``values`` broadcast with the mask, in ``dtype``, exactly 0 where masked."""
     shape = torch.broadcast_shapes(values.shape, bool_mask.shape)
-    return select_valid(values.to(dtype).expand(shape), bool_mask)
-
-
-def _plain_cpu_eager(*tensors: torch.Tensor) -> bool:
-    """Plain eager CPU tensors without forward-mode tangents.
-
-    Only then may :func:`~masked_loss.masked_cross_entropy` decide, by reading a value,
-    whether the logits need selecting: compilers, tracers and ``torch.func``
-    (whose tensors are wrapped) always take the selection, and so does a
-    GPU, where reading a value would synchronise with the device.
-    """
-    if torch.compiler.is_compiling() or torch.jit.is_tracing():
-        return False
-    if any(t.device.type != "cpu" for t in tensors):
-        return False
-    if torch.overrides.has_torch_function(tensors):
-        return False
-    if any(torch._C._functorch.is_functorch_wrapped_tensor(t) for t in tensors):
-        return False
-    return all(fwAD.unpack_dual(t).tangent is None for t in tensors)
+    return torch.where(bool_mask, values.to(dtype).expand(shape), 0)
 
 
 def _class_dim_mask(bool_mask: torch.Tensor, loss_dim: int, class_dim: int) -> torch.Tensor:
@@ -199,7 +159,7 @@ def _check_class_weight(class_weight: torch.Tensor | None, classes: int) -> None
 
 
 def _check_label_smoothing(label_smoothing: float) -> None:
-    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, int | float):
+    if not is_real_number(label_smoothing):
         raise TypeError(f"label_smoothing must be a number, got {type(label_smoothing).__name__}")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
@@ -233,17 +193,6 @@ def _ce_shapes(input: torch.Tensor, target: torch.Tensor) -> tuple[int, torch.Si
             f"got {tuple(target.shape)}"
         )
     return class_dim, loss_shape, False
-
-
-def _finite_where_masked(input: torch.Tensor, bool_mask: torch.Tensor, class_dim: int) -> bool:
-    """Is every masked row of logits free of NaN and inf? (One read; eager CPU only.)
-
-    A row's maximum propagates NaN and is infinite when the row holds +inf
-    or only -inf: exactly the rows whose softmax holds NaN. A -inf logit
-    beside finite ones gives probability 0 and a finite backward pass.
-    """
-    row_max = input.detach().amax(class_dim)
-    return bool(torch.where(bool_mask, True, torch.isfinite(row_max)).all())
 
 
 def masked_cross_entropy(
@@ -361,18 +310,15 @@ def masked_cross_entropy(
 
     indices = target if target.dtype == torch.int64 else target.to(torch.int64)
     ignored = torch.where(bool_mask, indices, IGNORED)
-    # Without a backward pass, nll_loss's ignore_index keeps any masked row out.
-    # With one, a masked row of NaN or inf would reach the softmax's backward.
-    skip_selection = _plain_cpu_eager(input, target, bool_mask) and (
-        not (input.requires_grad and torch.is_grad_enabled())
-        or _finite_where_masked(input, bool_mask, class_dim)
-    )
-    logits = input if skip_selection else select_valid(input, logit_mask)
-    log_probs = F.log_softmax(logits, class_dim)
+    # Selected before the softmax: a masked row of NaN or inf would otherwise
+    # reach the softmax's backward pass, even with ignore_index on its target.
+    log_probs = F.log_softmax(torch.where(logit_mask, input, 0), class_dim)
 
     whole = average == "element" and reduction != "none" and len(dims) == len(loss_shape)
-    if weight is None and label_smoothing == 0 and whole:
-        # One fused sum, as F.cross_entropy(reduction='sum') computes it.
+    wide = log_probs.dtype == accumulation_dtype(log_probs.dtype)
+    if weight is None and label_smoothing == 0 and whole and wide:
+        # One fused sum, as F.cross_entropy(reduction='sum') computes it; a
+        # bfloat16 or float16 sum goes through _reduce, in float32, instead.
         total = F.nll_loss(log_probs, ignored, weight=class_weight, ignore_index=IGNORED,
                            reduction="sum")  # fmt: skip
         counted = _class_weight_counted(bool_mask, indices, class_weight, weight, input.dtype)
@@ -383,10 +329,10 @@ def masked_cross_entropy(
         weighted = log_probs
         if class_weight is not None:
             weighted = log_probs * _along(class_weight, input, class_dim)
-        smooth = select_valid(-weighted.sum(class_dim), bool_mask)
+        smooth = torch.where(bool_mask, -weighted.sum(class_dim), 0)
         per_element = (1 - label_smoothing) * per_element + (label_smoothing / classes) * smooth
     if weight is not None:
-        per_element = select_valid(per_element * weight.to(per_element.device), bool_mask)
+        per_element = torch.where(bool_mask, per_element * weight.to(per_element.device), 0)
     counted = _class_weight_counted(bool_mask, indices, class_weight, weight, input.dtype)
     return _reduce(per_element, counted, **options)
 
@@ -466,18 +412,18 @@ def _soft_cross_entropy(
     options: dict[str, Any],
 ) -> torch.Tensor:
     classes = input.shape[class_dim]
-    log_probs = F.log_softmax(select_valid(input, logit_mask), class_dim)
+    log_probs = F.log_softmax(torch.where(logit_mask, input, 0), class_dim)
     if label_smoothing > 0:
         target = target * (1 - label_smoothing) + label_smoothing / classes
     # Targets are selected too: a NaN probability in the padding must not reach the sum.
-    products = log_probs * select_valid(target.to(log_probs.dtype), logit_mask)
+    products = log_probs * torch.where(logit_mask, target.to(log_probs.dtype), 0)
     if class_weight is not None:
         products = products * _along(class_weight, input, class_dim)
     per_element = -products.sum(class_dim)  # exactly 0 where masked
     counted: torch.Tensor = bool_mask
     if weight is not None:
         acc = accumulation_dtype(torch.promote_types(input.dtype, weight.dtype))
-        per_element = select_valid(per_element * weight.to(per_element.device), bool_mask)
+        per_element = torch.where(bool_mask, per_element * weight.to(per_element.device), 0)
         counted = _valid_float(weight.to(bool_mask.device), bool_mask, acc)
     return _reduce(per_element, counted, **options)
 
@@ -560,12 +506,12 @@ def masked_binary_cross_entropy_with_logits(
                          pos_weight=pos_weight)  # fmt: skip
     out_dtype = input.dtype if weight is None else torch.promote_types(input.dtype, weight.dtype)
     bool_mask = as_bool_mask(mask)
-    logits = select_valid(input, bool_mask)
-    targets = select_valid(target.to(input.dtype), bool_mask)
+    logits = torch.where(bool_mask, input, 0)
+    targets = torch.where(bool_mask, target.to(input.dtype), 0)
     # A selected element has logit 0 and target 0: loss log 2, selected away below.
     losses = F.binary_cross_entropy_with_logits(logits, targets, pos_weight=pos_weight,
                                                 reduction="none")  # fmt: skip
-    return reduce_selected(select_valid(losses, bool_mask), bool_mask, weight=weight, dims=dims,
+    return reduce_selected(torch.where(bool_mask, losses, 0), bool_mask, weight=weight, dims=dims,
                            reduction=reduction, keepdim=keepdim, count=count, empty=empty,
                            average=average, out_dtype=out_dtype)  # fmt: skip
 
