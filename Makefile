@@ -11,7 +11,7 @@ NODE_STAMP := node_modules/.installed
 # permitted, or a one-line instruction and a stop (scripts/ensure_browser.sh).
 ENSURE_BROWSER := scripts/ensure_browser.sh
 
-.PHONY: setup browser vendor html pdf serve book execute test lint bench colab-test clean student slides
+.PHONY: setup browser vendor html pdf serve book execute test lint bench colab-test clean student slides screenshots
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ slides: setup  ## the class's reveal.js deck (reveal.js from node_modules)
 
 pdf: html browser  ## print the whole book into _build/html/masked-losses-in-pytorch.pdf
 	CHROMIUM="$$($(ENSURE_BROWSER))" $(BIN)/python scripts/build_pdf.py
+
+# A review set to look through before any change to pages, CSS, templates or the PDF.
+screenshots: book  ## every page at 390 and 1280 px, light and dark, and sampled PDF pages: test-artifacts/index.html
+	CHROMIUM="$$($(ENSURE_BROWSER))" $(BIN)/python scripts/screenshots.py
 
 book: pdf  ## the complete site: pages and the whole-book PDF
 
