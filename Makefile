@@ -68,8 +68,11 @@ lint: $(STAMP)
 	$(BIN)/python scripts/sync_notebooks.py --check
 
 # `browser` comes first: without Chromium the run stops before lint, build and tests.
+# Two workers (the two cores CI has); --dist loadscope keeps each notebook's cells, and
+# each test file's shared browser and built site, on one worker, in order.
+PYTEST_WORKERS ?= 2
 test: setup browser lint book  ## every test: package, doctests, notebooks (nbval), site, PDF
-	CHROMIUM="$$($(ENSURE_BROWSER))" $(BIN)/python -m pytest
+	CHROMIUM="$$($(ENSURE_BROWSER))" $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope
 
 colab-test: setup  ## each notebook alone, in a fresh venv with the built wheel, as on Colab
 	$(BIN)/python scripts/colab_check.py

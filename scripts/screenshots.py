@@ -80,9 +80,10 @@ def shoot_site(site: pathlib.Path, out: pathlib.Path) -> list[tuple[str, dict[st
                     if page.locator(".widget-mount").count():
                         page.wait_for_selector(".mle-root", timeout=30_000)
                     page.wait_for_timeout(150)
-                    target = out / "site" / f"{path[:-5].replace('/', '__')}-{name}-{mode}.jpg"
+                    stem = path[:-5].replace("/", "__")
+                    target = out / "site" / f"{stem}-{name}-{mode}.png"
                     full = not path.startswith("classroom/slides/")
-                    page.screenshot(path=str(target), full_page=full, type="jpeg", quality=70)
+                    page.screenshot(path=str(target), full_page=full)
                     shots[f"{name} {mode}"] = target.relative_to(out).as_posix()
                     page.close()
                 rows.append((path, shots))

@@ -300,7 +300,7 @@ def _long_icon_names(match: re.Match[str]) -> str:
 
 
 INTERNAL_LINK = re.compile(
-    r'<a class="reference internal" href="([^"#]*)(#[^"]*)?">(.*?)</a>', re.DOTALL
+    r'<a class="reference internal" href="([^"#]*)(#[^"]*)?"([^>]*)>(.*?)</a>', re.DOTALL
 )
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -310,17 +310,16 @@ def _language_links(pagename: str, text: str) -> str:
     chinese = is_chinese(pagename)
 
     def mark(match: re.Match[str]) -> str:
-        href, anchor, label = match.group(1), match.group(2) or "", match.group(3)
+        href, anchor, rest, label = match.groups()
+        anchor = anchor or ""
         if not href.endswith(".html") or is_chinese(_target_page(pagename, href)) == chinese:
             return match.group(0)
         language = "en" if chinese else "zh-CN"
         plain = re.sub("<[^>]+>", "", label)
         own_text = plain.strip() == "English" if chinese else bool(CJK.search(plain))
         lang = f' lang="{language}"' if own_text else ""
-        return (
-            f'<a class="reference internal" href="{href}{anchor}" hreflang="{language}"{lang}>'
-            f"{label}</a>"
-        )
+        attributes = f'href="{href}{anchor}"{rest} hreflang="{language}"{lang}'
+        return f'<a class="reference internal" {attributes}>{label}</a>'
 
     return INTERNAL_LINK.sub(mark, text)
 
