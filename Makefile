@@ -11,7 +11,7 @@ NODE_STAMP := node_modules/.installed
 # permitted, or a one-line instruction and a stop (scripts/ensure_browser.sh).
 ENSURE_BROWSER := scripts/ensure_browser.sh
 
-.PHONY: setup browser vendor html pdf serve book execute test check lint bench colab-test clean student slides
+.PHONY: setup browser vendor html pdf serve book execute test check lint bench colab-test clean student slides screenshots
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ slides: setup  ## the class's reveal.js deck (reveal.js from node_modules)
 pdf: html browser  ## print the whole book into _build/html/masked-losses-in-pytorch.pdf
 	CHROMIUM="$$($(ENSURE_BROWSER))" $(BIN)/python scripts/build_pdf.py
 
+# A review set to look through before any change to pages, CSS, templates or the PDF.
+screenshots: book  ## every page at 390 and 1280 px, light and dark, and sampled PDF pages: test-artifacts/index.html
+	CHROMIUM="$$($(ENSURE_BROWSER))" $(BIN)/python scripts/screenshots.py
+
 book: pdf  ## the complete site: pages and the whole-book PDF
 
 serve: html  ## build, then serve the site at http://$(HOST):$(PORT)
@@ -64,8 +68,11 @@ lint: $(STAMP)
 	$(BIN)/python scripts/sync_notebooks.py --check
 
 # `browser` comes first: without Chromium the run stops before lint, build and tests.
+# Two workers (the two cores CI has); --dist loadscope keeps each notebook's cells, and
+# each test file's shared browser and built site, on one worker, in order.
+PYTEST_WORKERS ?= 2
 test: setup browser lint book  ## every test: package, doctests, notebooks (nbval), site, PDF
-	CHROMIUM="$$($(ENSURE_BROWSER))" $(BIN)/python -m pytest
+	CHROMIUM="$$($(ENSURE_BROWSER))" $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope
 
 # The contributor's quick loop: lint, the package's tests and its doctests; no
 # site, notebooks or browser. Hypothesis runs fewer examples than in `make test`.

@@ -66,14 +66,24 @@ PAGE = """<!DOCTYPE html>
 <script src="reveal/dist/reveal.js"></script>
 <script src="reveal/dist/plugin/notes.js"></script>
 <script>
+  // A phone held upright gets a tall, narrow slide (text about 20 px on a 390 px
+  // screen), not the 1280x800 one shrunk to a third; reveal.js's own scroll view,
+  // which it would switch to below 435 px, stays off (it shrinks the text the same
+  // way and ignores the slide in the address, #/5).
+  const upright = () => window.innerWidth < 700 && window.innerHeight > window.innerWidth;
+  const size = () => (upright() ? {{ width: 640, height: 1100 }} : {{ width: 1280, height: 800 }});
   Reveal.initialize({{
     hash: true,
     slideNumber: false,  // reveal.js draws it as a link to "#/", which names no anchor
     transition: "none",
     center: false,
-    width: 1280,
-    height: 800,
+    ...size(),
+    scrollActivationWidth: null,
     plugins: [RevealNotes],
+  }});
+  window.addEventListener("resize", () => {{
+    const wanted = size();
+    if (Reveal.getConfig().width !== wanted.width) Reveal.configure(wanted);
   }});
   // Slides out of view are inert: no link on them takes keyboard focus.
   const showOnly = ({{ currentSlide }}) => {{
@@ -105,6 +115,11 @@ DECK_CSS = """\
                margin: 0.3em auto; display: block; }}
 .reveal table {{ font-size: 0.8em; }}
 .reveal p.formula {{ text-align: center; font-size: 1.1em; }}
+@media (max-width: 699px) and (orientation: portrait) {{
+  /* The upright phone slide is 640 px wide: code wraps instead of scrolling. */
+  .reveal pre code {{ white-space: pre-wrap; overflow-wrap: anywhere; }}
+  .reveal img {{ height: auto; max-height: 520px; }}
+}}
 .reveal a {{ color: #0b5cad; text-decoration: underline; }}
 .reveal .progress {{ color: #0b5cad; }}
 .reveal .controls {{ color: #0b5cad; }}

@@ -1,9 +1,10 @@
 """Copy the pinned browser runtime from node_modules into the site's static files.
 
-The site makes no request to another origin: require.js, the ipywidgets HTML
-manager and anywidget are served from ``_static/vendor/``. (Formulas need no
-browser runtime: the build renders them to SVG with MathJax in Node.js, see
-``scripts/render_math.mjs``.)
+The site makes no request to another origin: anything it needs at run time is
+served from ``_static/vendor/``. Today that is nothing: formulas are rendered
+to SVG at build time (MathJax in Node.js, ``scripts/render_math.mjs``) and the
+explorer is mounted from its stored state by ``book/site_assets/widgets-mount.js``
+(no require.js, no ipywidgets HTML manager).
 Versions come from package.json/package-lock.json (``npm ci``); each copy is
 listed with its version and licence in ``vendor/VERSIONS.txt``.
 
@@ -22,21 +23,7 @@ NODE_MODULES = ROOT / "node_modules"
 VENDOR = ROOT / "book" / "site_assets" / "vendor"
 
 # package -> (folder under vendor/, files or folders to copy, relative to the package)
-ASSETS: dict[str, tuple[str, list[str]]] = {
-    "requirejs": ("requirejs", ["require.js"]),
-    "@jupyter-widgets/html-manager": (
-        "html-manager",
-        [
-            "dist/embed-amd.js",
-            "dist/*.woff2",
-            "dist/*.woff",
-            "dist/*.ttf",
-            "dist/*.eot",
-            "dist/*.svg",
-        ],
-    ),
-    "anywidget": ("anywidget", ["dist/index.js"]),
-}
+ASSETS: dict[str, tuple[str, list[str]]] = {}
 LICENCE_NAMES = ("LICENSE", "LICENSE.txt", "LICENSE.md", "LICENCE")
 
 
@@ -66,6 +53,7 @@ def copy_package(package: str, folder: str, patterns: list[str]) -> str:
 def main() -> int:
     if VENDOR.exists():
         shutil.rmtree(VENDOR)
+    VENDOR.mkdir(parents=True)
     lines = [copy_package(package, *spec) for package, spec in ASSETS.items()]
     (VENDOR / "VERSIONS.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))

@@ -20,6 +20,7 @@ import functools
 import html
 import json
 import pathlib
+import posixpath
 import re
 import shutil
 import subprocess
@@ -41,6 +42,7 @@ DESCRIPTION = (
     "correct, NaN-safe masked means for padded sequences, missing values and ignored pixels."
 )
 SOCIAL_IMAGE = "social-card.png"
+EDIT_BRANCH = "main"
 
 
 def package_version() -> str:
@@ -63,12 +65,27 @@ def site_url(repository_url: str) -> str:
     return f"https://{owner.lower()}.github.io/{name}/"
 
 
+def is_chinese(pagename: str) -> bool:
+    return pagename.startswith(("book/zh/", "notebooks/zh/"))
+
+
+def _target_page(pagename: str, link: str) -> str:
+    """The page name a relative link from ``pagename`` points at."""
+    path = urllib.parse.urlsplit(link).path
+    base = pagename.rsplit("/", 1)[0] + "/" if "/" in pagename else ""
+    target = posixpath.normpath(base + path)
+    return target[: -len(".html")] if target.endswith(".html") else target
+
+
 def _configure(app: Sphinx, config: Config) -> None:
     # The footer shows the year the site was built.
     config.copyright = f"{datetime.date.today().year}, {config.author}"
     version = package_version()
     config.version = config.release = version
     options = dict(config.html_theme_options or {})
+    # "Edit this page" opens the branch (_config.yml), the other links the release.
+    global EDIT_BRANCH
+    EDIT_BRANCH = options.get("repository_branch") or "main"
     options["repository_branch"] = release_ref()
     options["logo"] = {
         **options.get("logo", {}),
@@ -127,16 +144,27 @@ def _page_context(
     # on the page twice (a redeclaration error) and names a CDN. The book
     # launches notebooks on Colab instead, so the pages carry none of it.
     # MathJax is not needed in the browser either: formulas are SVG already.
-    def dropped(asset: Any) -> bool:
+    # (Only MathJax's *script* goes: mathjax-svg.css hides the formulas' assistive
+    # copy, without which every formula reads twice.)
+    def dropped(asset: Any, key: str) -> bool:
         body = getattr(asset, "attributes", {}).get("body", "")
         name = str(getattr(asset, "filename", asset) or "")
-        return "thebe" in name or "THEBE" in body or "mathjax" in name.lower()
+        if "thebe" in name or "THEBE" in body:
+            return True
+        return key == "script_files" and "mathjax" in name.lower()
 
     for key in ("script_files", "css_files"):
         if key in context:
-            context[key] = [asset for asset in context[key] if not dropped(asset)]
-    if pagename.startswith(("book/zh/", "notebooks/zh/")):
+            context[key] = [asset for asset in context[key] if not dropped(asset, key)]
+    chinese = is_chinese(pagename)
+    if chinese:
         context["language"] = "zh-CN"  # <html lang>: CJK fonts (zh.css) and screen readers
+    # Next/previous stay within the page's language: the last English page does not
+    # lead into the Chinese introduction, nor the reverse.
+    for key in ("prev", "next"):
+        link = context.get(key)
+        if link and is_chinese(_target_page(pagename, link.get("link", ""))) != chinese:
+            context[key] = None
 
     config = app.config
     site_name = config.html_title or config.project
@@ -188,6 +216,10 @@ def _page_context(
     )
     # The download menu offers the whole book next to this page's files.
     for button in context.get("header_buttons", []):
+        for item in button.get("buttons", []) if isinstance(button.get("buttons"), list) else []:
+            url = item.get("url", "")
+            if "/edit/" in url:
+                item["url"] = url.replace(f"/edit/{release_ref()}/", f"/edit/{EDIT_BRANCH}/")
         if button.get("label") == "download-buttons":
             button["buttons"].append(
                 {
@@ -267,6 +299,31 @@ def _long_icon_names(match: re.Match[str]) -> str:
     return match.group(1) + " ".join(tokens) + match.group(3)
 
 
+INTERNAL_LINK = re.compile(
+    r'<a class="reference internal" href="([^"#]*)(#[^"]*)?"([^>]*)>(.*?)</a>', re.DOTALL
+)
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _language_links(pagename: str, text: str) -> str:
+    """``hreflang`` on each link into the other language; ``lang`` on its text in that language."""
+    chinese = is_chinese(pagename)
+
+    def mark(match: re.Match[str]) -> str:
+        href, anchor, rest, label = match.groups()
+        anchor = anchor or ""
+        if not href.endswith(".html") or is_chinese(_target_page(pagename, href)) == chinese:
+            return match.group(0)
+        language = "en" if chinese else "zh-CN"
+        plain = re.sub("<[^>]+>", "", label)
+        own_text = plain.strip() == "English" if chinese else bool(CJK.search(plain))
+        lang = f' lang="{language}"' if own_text else ""
+        attributes = f'href="{href}{anchor}"{rest} hreflang="{language}"{lang}'
+        return f'<a class="reference internal" {attributes}>{label}</a>'
+
+    return INTERNAL_LINK.sub(mark, text)
+
+
 def _finish(app: Sphinx, exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
@@ -290,6 +347,8 @@ def _finish(app: Sphinx, exception: Exception | None) -> None:
 
     for page, text in texts.items():
         new = FONTAWESOME_SCRIPT.sub("", text)
+        pagename = page.relative_to(outdir).with_suffix("").as_posix()
+        new = _language_links(pagename, new)
         new = re.sub(r'(<i class=")([^"]*)(")', _long_icon_names, new)
         new = WIDGET_STATE.sub(_current_explorer, new)
         new = INLINE_MATH.sub(replace(False), new)

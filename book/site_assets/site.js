@@ -28,3 +28,30 @@
       }
     });
 })();
+
+// On a phone the chapter list and the page contents open as dialogs over the page.
+// A tap on a link closes the dialog (a section of this page is then in view, not
+// hidden behind it), and so does Esc wherever the focus is.
+(() => {
+  const drawers = ["pst-primary-sidebar-modal", "pst-secondary-sidebar-modal"]
+    .map((id) => document.getElementById(id))
+    .filter(Boolean);
+  for (const dialog of drawers) {
+    dialog.addEventListener("click", (event) => {
+      if (event.target.closest("a[href]") && dialog.open) dialog.close();
+    });
+  }
+  document.addEventListener(
+    "keydown",
+    (event) => {
+      if (event.key !== "Escape") return;
+      for (const dialog of drawers) {
+        if (dialog.open) {
+          event.preventDefault();
+          dialog.close();
+        }
+      }
+    },
+    true,
+  );
+})();

@@ -39,6 +39,16 @@ def random_example(
     return predictions.tolist(), targets.tolist(), mask.tolist()
 
 
+#: The explorer's example on the site: the tutorial's predictions and mask, with
+#: targets that make every squared error different, so the correct mean moves
+#: with *which* cells are valid, not only with how many.
+UNEQUAL_EXAMPLE = (
+    [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]],
+    [[2.0, 2.5, 5.0], [3.0, 4.0, 3.0]],
+    [[1, 0, 1], [0, 1, 1]],
+)
+
+
 class MaskExplorer(anywidget.AnyWidget):
     """A grid of predictions and targets whose mask the reader toggles by clicking.
 
