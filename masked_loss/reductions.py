@@ -15,7 +15,7 @@ A masked mean is four steps, kept apart so that each can be reused:
 
 Keeping the count separate is what lets gradient accumulation and data
 parallelism divide by a *global* count (:mod:`masked_loss.distributed`). The
-losses in :mod:`masked_loss.losses` are "select the difference, apply a
+losses in ``masked_loss.losses`` are "select the difference, apply a
 pointwise function, reduce" with the same steps 2-4, through the functions
 here without a leading underscore.
 
