@@ -537,7 +537,8 @@ def naive_masked_cross_entropy(
 
     Example:
         >>> logits = torch.tensor([[2.0, 0.0, 0.0], [1.0, 0.0, 3.0]])
-        >>> naive_masked_cross_entropy(logits, torch.tensor([0, 2]), torch.tensor([1, 0]))
+        >>> labels, mask = torch.tensor([0, 2]), torch.tensor([1, 0])
+        >>> naive_masked_cross_entropy(logits, labels, mask)
         tensor(0.6691)
     """
     class_dim, loss_shape, soft = _ce_shapes(input, target)
@@ -563,8 +564,9 @@ def naive_masked_binary_cross_entropy_with_logits(
     :math:`(N - k)\log 2`.
 
     Example:
+        >>> logits, labels = torch.tensor([4.0, 1.0]), torch.tensor([1.0, 1.0])
         >>> naive_masked_binary_cross_entropy_with_logits(
-        ...     torch.tensor([4.0, 1.0]), torch.tensor([1.0, 1.0]), torch.tensor([1, 0]))
+        ...     logits, labels, torch.tensor([1, 0]))
         tensor(0.3556)
     """
     return F.binary_cross_entropy_with_logits(input * mask, target * mask, reduction=reduction)
@@ -674,7 +676,8 @@ class MaskedBCEWithLogitsLoss(_MaskedClassificationLoss):
 
     Example:
         >>> loss_fn = MaskedBCEWithLogitsLoss()
-        >>> loss_fn(torch.tensor([0.0, 9.0]), torch.tensor([1.0, 0.0]), torch.tensor([1, 0]))
+        >>> logits, labels = torch.tensor([0.0, 9.0]), torch.tensor([1.0, 0.0])
+        >>> loss_fn(logits, labels, torch.tensor([1, 0]))
         tensor(0.6931)
     """
 

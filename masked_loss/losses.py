@@ -425,7 +425,8 @@ class MaskedMSELoss(_MaskedLoss):
 
     Example:
         >>> loss_fn = MaskedMSELoss()
-        >>> loss_fn(torch.tensor([1.0, 5.0]), torch.tensor([0.0, 0.0]), torch.tensor([1, 0]))
+        >>> prediction, target = torch.tensor([1.0, 5.0]), torch.tensor([0.0, 0.0])
+        >>> loss_fn(prediction, target, torch.tensor([1, 0]))
         tensor(1.)
     """
 
