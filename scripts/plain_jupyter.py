@@ -349,8 +349,11 @@ class Context:
 
     def __init__(self, path: pathlib.Path, nb: dict, numbers: dict[str, int], lang: str) -> None:
         self.path = path.resolve()
-        self.page = self.path.relative_to(ROOT).with_suffix("")  # e.g. notebooks/zh/02_the_bug
-        self.glue = glued_values(nb)
+        if self.path.is_relative_to(ROOT):
+            self.page = self.path.relative_to(ROOT).with_suffix("")  # e.g. notebooks/zh/02_the_bug
+        else:
+            self.page = pathlib.Path(self.path.stem)
+        self.glue = glued_values(nb) if nb else {}
         self.numbers = numbers
         self.words = LABELS[lang]
         self.site = site_url()
