@@ -11,7 +11,7 @@ NODE_STAMP := node_modules/.installed
 # permitted, or a one-line instruction and a stop (scripts/ensure_browser.sh).
 ENSURE_BROWSER := scripts/ensure_browser.sh
 
-.PHONY: setup browser vendor html pdf serve book execute test check lint bench colab-test clean student slides
+.PHONY: setup browser vendor html pdf serve book execute test check lint bench colab-test clean student slides colab release
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,12 @@ html: vendor student slides  ## build the site's pages into _build/html (zero wa
 
 student: $(STAMP)  ## the student edition: notebooks without solutions, and their zip
 	$(BIN)/python scripts/make_student.py --out _build/student
+
+colab: $(STAMP)  ## the Colab edition: colab/ and colab/zh/, the chapters as plain Jupyter (commit it)
+	$(BIN)/python scripts/plain_jupyter.py --out colab
+
+release: $(STAMP)  ## check the versions, build the editions, tag v<version> locally (push is yours)
+	$(BIN)/python scripts/release.py
 
 slides: setup  ## the class's reveal.js deck (reveal.js from node_modules)
 	$(BIN)/python scripts/make_slides.py --out _build/slides
