@@ -84,7 +84,7 @@ check: $(STAMP)  ## lint, package tests and doctests (about two minutes on 2 cor
 	    tests/test_classroom.py tests/test_zh.py tests/test_release.py tests/test_setup.py \
 	    tests/test_explorer.py tests/test_cuda.py,$(wildcard tests/test_*.py))
 
-colab-test: setup  ## each notebook alone, in a fresh venv with the built wheel, as on Colab
+colab-test: setup  ## the Colab edition (en + zh), each chapter alone: its set-up cell pip-installs the wheel, google.colab stand-in
 	$(BIN)/python scripts/colab_check.py
 
 bench: $(STAMP)  ## masked-MSE formulations, as ratios to the naive one

@@ -250,3 +250,19 @@ def test_the_staleness_check_sees_a_change(tmp_path):
     stale = plain_jupyter.stale_colab(out)
     assert len(stale) == 2 and any("99_extra" in s for s in stale)
     assert plain_jupyter.main(["--check", "--out", str(out)]) == 1
+
+
+def test_the_colab_check_installs_the_wheel_through_the_setup_cell(tmp_path):
+    import colab_check
+
+    wheel = tmp_path / "masked_loss-0-py3-none-any.whl"
+    text = plain_jupyter.colab_edition()[pathlib.PurePosixPath("colab/zh/02_the_bug.ipynb")]
+    nb = colab_check.with_wheel(json.loads(text), wheel)
+    setup = [c for c in nb["cells"] if "setup" in c["metadata"].get("tags", [])]
+    assert len(setup) == 1
+    assert f'%pip install --quiet "masked_loss[book] @ {wheel.as_uri()}"' in text_of(setup[0])
+    assert "git+" not in text_of(setup[0])
+
+
+def text_of(cell: dict) -> str:
+    return plain_jupyter.source(cell)
