@@ -11,7 +11,7 @@ NODE_STAMP := node_modules/.installed
 # permitted, or a one-line instruction and a stop (scripts/ensure_browser.sh).
 ENSURE_BROWSER := scripts/ensure_browser.sh
 
-.PHONY: setup browser vendor html pdf serve book execute test check lint bench colab-test clean student slides screenshots
+.PHONY: setup browser vendor html pdf serve book execute test check lint bench colab-test clean student slides screenshots colab release
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,12 @@ html: vendor student slides  ## build the site's pages into _build/html (zero wa
 
 student: $(STAMP)  ## the student edition: notebooks without solutions, and their zip
 	$(BIN)/python scripts/make_student.py --out _build/student
+
+colab: $(STAMP)  ## the Colab edition: colab/ and colab/zh/, the chapters as plain Jupyter (commit it)
+	$(BIN)/python scripts/plain_jupyter.py --out colab
+
+release: $(STAMP)  ## check the versions, build the editions, tag v<version> locally (push is yours)
+	$(BIN)/python scripts/release.py
 
 slides: setup  ## the class's reveal.js deck (reveal.js from node_modules)
 	$(BIN)/python scripts/make_slides.py --out _build/slides
@@ -85,7 +91,7 @@ check: $(STAMP)  ## lint, package tests and doctests (about two minutes on 2 cor
 	    tests/test_classroom.py tests/test_zh.py tests/test_release.py tests/test_setup.py \
 	    tests/test_explorer.py tests/test_cuda.py,$(wildcard tests/test_*.py))
 
-colab-test: setup  ## each notebook alone, in a fresh venv with the built wheel, as on Colab
+colab-test: setup  ## the Colab edition (en + zh), each chapter alone: its set-up cell pip-installs the wheel, google.colab stand-in
 	$(BIN)/python scripts/colab_check.py
 
 bench: $(STAMP)  ## masked-MSE formulations, as ratios to the naive one

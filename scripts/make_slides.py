@@ -33,6 +33,9 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer, get_lexer_by_name
 from pygments.util import ClassNotFound
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import plain_jupyter  # noqa: E402
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 DECK = ROOT / "slides" / "masked-losses.ipynb"
 DEFAULT_OUT = ROOT / "_build" / "slides"
@@ -191,6 +194,8 @@ class Renderer:
             raise ValueError(
                 f"{self.deck.name}: TeX math ($...$) in a slide: {TEX.search(text)[0]}"
             )
+        # Any MyST (roles, admonitions) as plain Markdown, as the Colab edition shows it.
+        text = plain_jupyter.convert_markdown(text, plain_jupyter.Context(self.deck, {}, {}, "en"))
         return self.markdown.render(CHAPTER_FIGURE.sub(self._chapter_figure, text))
 
     def code_cell(self, cell: dict) -> str:

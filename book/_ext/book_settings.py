@@ -59,6 +59,23 @@ def release_ref() -> str:
     return f"v{package_version()}"
 
 
+COLAB = "https://colab.research.google.com"
+
+
+def colab_link(repository_url: str, pagename: str) -> str | None:
+    """The Colab link of a chapter page: its plain-Jupyter edition at the release tag.
+
+    ``make colab`` (scripts/plain_jupyter.py) writes ``colab/<chapter>.ipynb``
+    and ``colab/zh/<chapter>.ipynb`` from ``notebooks/``: the chapters as Colab
+    renders them, numbers filled in. None for a page that is not a chapter.
+    """
+    if not pagename.startswith("notebooks/"):
+        return None
+    owner, name = repository_url.rstrip("/").split("/")[-2:]
+    chapter = pagename.removeprefix("notebooks/")
+    return f"{COLAB}/github/{owner}/{name}/blob/{release_ref()}/colab/{chapter}.ipynb"
+
+
 def site_url(repository_url: str) -> str:
     """Where GitHub Pages publishes the repository's site."""
     owner, name = repository_url.rstrip("/").split("/")[-2:]
@@ -214,6 +231,12 @@ def _page_context(
         f'<p class="book-release">Version {html.escape(config.version)} · '
         f'<a href="{pdf}">the whole book as a PDF</a></p>'
     )
+    # The Colab button opens the chapter's plain-Jupyter edition, not the MyST source.
+    colab = colab_link(config.html_theme_options.get("repository_url", ""), pagename)
+    for group in context.get("header_buttons", []):
+        for button in group.get("buttons", []) if group.get("label") == "launch-buttons" else []:
+            if button.get("text") == "Colab" and colab:
+                button["url"] = colab
     # The download menu offers the whole book next to this page's files.
     for button in context.get("header_buttons", []):
         for item in button.get("buttons", []) if isinstance(button.get("buttons"), list) else []:

@@ -11,7 +11,18 @@ from __future__ import annotations
 import importlib.util
 
 BOOK_EXTRAS = ("matplotlib", "anywidget", "ipywidgets", "traitlets")
-INSTALL_HINT = 'pip install "masked_loss[book]"'
+# masked_loss is not on PyPI: pip installs a release from the book's repository
+# (_config.yml's repository.url; tests/test_release.py checks they agree) at its tag.
+REPOSITORY = "https://github.com/masked-loss/masked-loss-book"
+
+
+def _install_hint() -> str:
+    from masked_loss import __version__
+
+    return f'pip install "masked_loss[book] @ git+{REPOSITORY}@v{__version__}"'
+
+
+INSTALL_HINT = _install_hint()
 
 
 def _require_book_extras() -> None:
