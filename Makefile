@@ -87,9 +87,13 @@ check: $(STAMP)  ## lint, package tests and doctests (about two minutes on 2 cor
 	$(BIN)/ruff format --check .
 	HYPOTHESIS_MAX_EXAMPLES=60 $(BIN)/python -m pytest -q -n 2 \
 	  --override-ini="addopts=--doctest-modules -p no:cacheprovider" masked_loss \
-	  $(filter-out tests/test_notebooks.py tests/test_site.py tests/test_pdf.py \
-	    tests/test_classroom.py tests/test_zh.py tests/test_release.py tests/test_setup.py \
-	    tests/test_explorer.py tests/test_cuda.py,$(wildcard tests/test_*.py))
+	  $(PACKAGE_TESTS)
+
+# The package's own tests (no site, notebooks, editions or browser).
+PACKAGE_TESTS := $(addprefix tests/,test_audit_0_2.py test_autograd.py test_benchmark.py \
+  test_classification.py test_compile.py test_distributed.py test_errors.py test_exercises.py \
+  test_exercises_part1.py test_losses.py test_reductions.py test_regressions.py \
+  test_transforms.py)
 
 colab-test: setup  ## the Colab edition (en + zh), each chapter alone: its set-up cell pip-installs the wheel, google.colab stand-in
 	$(BIN)/python scripts/colab_check.py
