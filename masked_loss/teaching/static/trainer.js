@@ -530,7 +530,7 @@ function render({ model, el }) {
 
   function slider(name, show) {
     const values = CHOICES[name];
-    const output = node("output", { class: "mlt-value" });
+    const output = node("span", { class: "mlt-value" });
     const control = node("input", {
       type: "range",
       min: 0,
