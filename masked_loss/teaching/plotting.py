@@ -25,18 +25,26 @@ _GRID = "#dddddd"
 
 
 def figure(
-    ncols: int = 1, *, width: float = 6.4, height: float = 3.4, **kwargs: Any
+    ncols: int = 1,
+    *,
+    nrows: int = 1,
+    width: float = 6.4,
+    height: float = 3.4,
+    **kwargs: Any,
 ) -> tuple[Figure, Any]:
-    """A figure with ``ncols`` side-by-side axes in the book's style.
+    """A figure with ``nrows`` x ``ncols`` axes in the book's style.
+
+    For pages read on a phone, stack panels (``nrows``) rather than placing
+    them side by side: a narrow figure is scaled down less.
 
     The style is applied to the figure's own objects rather than through
     ``rcParams``, so it never leaks into (or out of) a reader's session.
 
     Returns:
         ``(fig, axes)``; ``axes`` is one :class:`~matplotlib.axes.Axes` when
-        ``ncols == 1``, else an array of them.
+        there is one panel, else an array of them.
     """
-    fig, axes = plt.subplots(1, ncols, figsize=(width, height), layout="constrained", **kwargs)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), layout="constrained", **kwargs)
     fig.set_facecolor(_BACKGROUND)
     fig.patch.set_alpha(1.0)
     for ax in fig.axes:

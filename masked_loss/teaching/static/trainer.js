@@ -317,7 +317,7 @@ const TEXT = {
   zh: {
     title: "训练演示",
     note:
-      "在你的浏览器中以 float64 训练 nn.Linear(8, 1)，三次并排：同一初值、同一批次，只有损失不同。" +
+      "在你的浏览器中以 float64 训练 nn.Linear(8, 1)，三次并排：同一初值、同样的 batch，只有损失不同。" +
       "同一循环的 Python 版本（masked_loss.teaching.trainer）经测试与此处的数值相差不超过 1e-9。" +
       "数据与本章同类（512 条、最长 40 步的序列），但由演示自带的带种子生成器产生，而非 torch 的：" +
       "数值与本章的运行结果不同。",
@@ -332,30 +332,30 @@ const TEXT = {
     clip: "梯度范数裁剪阈值",
     off: "关",
     padding_percent: "填充比例",
-    batch_size: "批大小",
+    batch_size: "batch 大小",
     seed: "种子",
     losses: "损失",
     names: {
       naive: "朴素 F.mse_loss(p*m, t*m)",
-      mean: "逐批掩码均值",
-      global: "词元均值，固定计数 k̄",
+      mean: "逐 batch 掩码均值",
+      global: "token 均值，固定计数 k̄",
     },
     play: "播放",
     pause: "暂停",
     stepOnce: "单步",
     reset: "重置",
-    lossTitle: "每步之后全部数据上的词元均值",
+    lossTitle: "每步之后全部数据上的 token 均值",
     lossX: "步",
-    weightTitle: "每批中每个有效元素的权重（× 1/k̄）",
-    weightX: "轮内批次",
+    weightTitle: "每个 batch 中每个有效元素的权重（× 1/k̄）",
+    weightX: "一轮中的 batch",
     status: (step, epoch, batch, batches) =>
-      `第 ${step} 步 · 第 ${epoch} 轮，第 ${batch}/${batches} 批`,
+      `第 ${step} 步 · 第 ${epoch} 轮，第 ${batch}/${batches} 个 batch`,
     valid: (fraction) => `有效比例 ${fraction}`,
     diverged: "发散",
     lossSummary: (step, values) =>
       step === 0 ? "尚未训练。" : `第 ${step} 步之后：${values}。`,
     weightSummary: (spreadNaive, spreadMean) =>
-      `最大权重与最小权重之比：朴素 ${spreadNaive}，逐批均值 ${spreadMean}，固定计数 1。`,
+      `最大权重与最小权重之比：朴素 ${spreadNaive}，逐 batch 均值 ${spreadMean}，固定计数 1。`,
   },
 };
 
