@@ -233,6 +233,7 @@ def test_the_widget_checks_its_arguments():
     assert (
         widget.simulate(3)["loss"]["naive"] == trainer.simulate(widget.settings, 3)["loss"]["naive"]
     )
+    assert trainer.TrainingExplorer().language == "auto"
     with pytest.raises(ValueError, match="language must be"):
         trainer.TrainingExplorer("fr")
     with pytest.raises(ValueError, match="unknown settings"):
@@ -243,7 +244,7 @@ def test_the_widget_checks_its_arguments():
         trainer.simulate({"optimizer": "rmsprop"}, 1)
 
 
-PAGE = """<!doctype html><html lang="{lang}" data-theme="{theme}"><head>
+PAGE = """<!doctype html><html lang="{page_lang}" data-theme="{theme}"><head>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>{css}</style></head><body><div id="el"></div><script type="module">
 const url = URL.createObjectURL(new Blob([{js}], {{ type: "text/javascript" }}));
@@ -266,12 +267,13 @@ def browser():
         browser.close()
 
 
-def open_page(browser, lang: str, width: int, theme: str = "light"):
+def open_page(browser, lang: str, width: int, theme: str = "light", page_lang: str = "en"):
     page = browser.new_page(viewport={"width": width, "height": 800})
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
     html = PAGE.format(
         lang=lang,
+        page_lang=page_lang,
         theme=theme,
         css=(STATIC / "trainer.css").read_text(encoding="utf-8"),
         js=json.dumps(TRAINER_JS.read_text(encoding="utf-8")),
@@ -325,6 +327,20 @@ def test_the_widget_renders_steps_and_answers_the_keyboard(browser, lang, width)
     for box in page.locator(".mlt-buttons button").all():
         assert box.bounding_box()["height"] >= 44
     assert all(url.startswith(("about:", "blob:", "data:")) for url in requests), requests
+    page.close()
+
+
+@pytest.mark.parametrize(
+    "lang, page_lang, title",
+    [
+        ("auto", "zh-CN", "训练演示"),
+        ("auto", "en", "Training explorer"),
+        ("en", "zh-CN", "Training explorer"),
+    ],
+)
+def test_the_labels_take_the_page_language(browser, lang, page_lang, title):
+    page, _ = open_page(browser, lang, 390, page_lang=page_lang)
+    assert page.locator(".mlt-title").inner_text() == title
     page.close()
 
 

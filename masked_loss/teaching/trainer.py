@@ -279,18 +279,20 @@ class TrainingExplorer(anywidget.AnyWidget):
     """Chapter 4's training explorer: :func:`simulate`, in the browser.
 
     Args:
-        language: ``"en"`` or ``"zh"``, the labels' language.
+        language: ``"en"`` or ``"zh"``, the labels' language; ``"auto"``
+            (the default) takes the page's, so that one line of code serves the
+            English and the Chinese chapter.
         **settings: the first settings (the keys of :data:`DEFAULTS`).
     """
 
     _esm = _STATIC / "trainer.js"
     _css = _STATIC / "trainer.css"
-    language = traitlets.Unicode("en").tag(sync=True)
+    language = traitlets.Unicode("auto").tag(sync=True)
     settings = traitlets.Dict().tag(sync=True)
 
-    def __init__(self, language: str = "en", **settings: Any) -> None:
-        if language not in ("en", "zh"):
-            raise ValueError(f"language must be 'en' or 'zh', got {language!r}")
+    def __init__(self, language: str = "auto", **settings: Any) -> None:
+        if language not in ("auto", "en", "zh"):
+            raise ValueError(f"language must be 'auto', 'en' or 'zh', got {language!r}")
         unknown = set(settings) - set(DEFAULTS)
         if unknown:
             raise ValueError(f"unknown settings {sorted(unknown)}")

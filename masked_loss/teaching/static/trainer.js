@@ -489,7 +489,12 @@ function chart(svg, { xMax, xLabel, series, xStart = 0, highlight = null }) {
 }
 
 function render({ model, el }) {
-  const language = model.get("language") === "zh" ? "zh" : "en";
+  // "auto": the language of the page (the Chinese chapters are lang="zh-CN").
+  const asked = model.get("language");
+  const holder = el.closest ? el.closest("[lang]") : null;
+  const pageLanguage = (holder && holder.getAttribute("lang")) || document.documentElement.lang || "";
+  const chinese = asked === "zh" || (asked !== "en" && pageLanguage.toLowerCase().startsWith("zh"));
+  const language = chinese ? "zh" : "en";
   const T = TEXT[language];
   const settings = { ...DEFAULTS, ...(model.get("settings") || {}) };
   const shown = { naive: true, mean: true, global: true };
