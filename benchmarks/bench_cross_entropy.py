@@ -7,9 +7,10 @@ Prints, for float32 and bfloat16, the forward+backward time of
 masked_cross_entropy(logits, target, mask) as a ratio to
 F.cross_entropy(logits, target.masked_fill(~mask, -100), ignore_index=-100):
 the median over paired rounds (each round times both back to back in this
-process), and the bytes each saves for backward. A third line per dtype
-times the selecting path (NaN in the padded rows' logits), which replaces
-the padded rows' logits by 0 before the softmax.
+process), and the bytes each saves for backward. The logits are always
+selected (padded rows replaced by 0 before the softmax); a third line per
+dtype times the same call with NaN in the padded rows' logits, which
+F.cross_entropy cannot take (its gradient turns NaN there).
 """
 
 from __future__ import annotations
