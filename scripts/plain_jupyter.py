@@ -89,8 +89,8 @@ HEADERS_ZH = {
     ),
 }
 LABELS = {
-    "en": {"exercise": "Exercise", "solution": "Solution to Exercise"},
-    "zh": {"exercise": "练习", "solution": "练习答案"},
+    "en": {"exercise": "Exercise", "solution": "Solution to Exercise", "figure": "Figure"},
+    "zh": {"exercise": "练习", "solution": "练习答案", "figure": "图"},
 }
 ADMONITION_TITLES = {
     "note": "Note",
@@ -323,6 +323,16 @@ def glued_values(nb: dict) -> dict[str, str]:
     return values
 
 
+def figure_captions(nb: dict) -> dict[str, tuple[int, str]]:
+    """Each figure cell's name (``mystnb.figure`` metadata): its number in the chapter, caption."""
+    figures: dict[str, tuple[int, str]] = {}
+    for cell in nb["cells"]:
+        figure = cell.get("metadata", {}).get("mystnb", {}).get("figure")
+        if cell["cell_type"] == "code" and figure and "name" in figure:
+            figures[figure["name"]] = (len(figures) + 1, figure.get("caption", ""))
+    return figures
+
+
 def format_plain_text(text: str, spec: str) -> str:
     """The glued text formatted as myst-nb's ``{glue:text}`` does (myst_nb.core.variables)."""
     try:
@@ -354,6 +364,7 @@ class Context:
         else:
             self.page = pathlib.Path(self.path.stem)
         self.glue = glued_values(nb) if nb else {}
+        self.figures = figure_captions(nb) if nb else {}
         self.numbers = numbers
         self.words = LABELS[lang]
         self.site = site_url()
@@ -398,6 +409,10 @@ class Context:
             if key not in self.glue:
                 raise ConversionError(f"{self.path.name}: nothing glued as {key!r}")
             return format_plain_text(self.glue[key], spec)
+        if name == "numref":
+            if target not in self.figures:
+                raise ConversionError(f"{self.path.name}: no figure named {target!r}")
+            return f"{self.words['figure']} {self.figures[target][0]}"
         if name == "doc":
             doc = self.resolve(target)
             return f"[{text or self.title(doc)}]({self.page_url(doc)})"
@@ -444,7 +459,9 @@ OPEN_FENCE = re.compile(
 
 def _inline(text: str, ctx: Context) -> str:
     """Roles and relative links in a stretch of Markdown outside code fences."""
-    parts = re.split(r"(`+[^`\n]*?`+)", text)  # keep inline code as it is
+    # Keep inline code as it is; like CommonMark, a code span (and so a role's
+    # target) may run over one line break.
+    parts = re.split(r"(`+[^`\n]*(?:\n[^`\n]*)?`+)", text)
     out = []
     # Re-join role + code span: a role is "{name}" right before a code span.
     i = 0
@@ -454,7 +471,7 @@ def _inline(text: str, ctx: Context) -> str:
         if role and i + 1 < len(parts) and parts[i + 1].startswith("`"):
             code = parts[i + 1]
             ticks = len(code) - len(code.lstrip("`"))
-            content = code[ticks:-ticks]
+            content = code[ticks:-ticks].replace("\n", " ")
             before = part[: role.start()]
             out.append(INLINE_LINK.sub(ctx.link, before))
             out.append(ctx.role(role.group(1), content))
@@ -633,6 +650,12 @@ def convert(
                 o for o in cell.get("outputs", []) if "scrapbook" not in o.get("metadata", {})
             ]
         cells.append(cell)
+        figure = cell.get("metadata", {}).get("mystnb", {}).get("figure", {})
+        if cell["cell_type"] == "code" and figure.get("name") in ctx.figures:
+            # The site numbers and captions the figure; plain Jupyter shows a line below it.
+            number, caption = ctx.figures[figure["name"]]
+            text = convert_markdown(caption, ctx).strip()
+            cells.append(markdown(f"**{ctx.words['figure']} {number}.** {text}\n"))
     nb["cells"] = cells
     if edition == "student":
         _clear_outputs(nb)

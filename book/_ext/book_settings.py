@@ -259,6 +259,11 @@ def _page_context(
 FONTAWESOME_SCRIPT = re.compile(
     r'\s*<script defer src="[^"]*scripts/fontawesome\.js[^"]*"></script>'
 )
+# The theme loads the whole search index (over 100 kB) on every page, for a
+# search-as-you-type box the book leaves off (pydata's default): the search box
+# sends the query to search.html, which loads the index itself. Elsewhere it
+# only weighs the page down.
+SEARCH_INDEX_SCRIPT = re.compile(r'\s*<script src="(?:\.\./)*searchindex\.js"></script>')
 INLINE_MATH = re.compile(
     r'(<span class="math notranslate nohighlight">)\\\((.*?)\\\)(</span>)', re.DOTALL
 )
@@ -371,6 +376,8 @@ def _finish(app: Sphinx, exception: Exception | None) -> None:
     for page, text in texts.items():
         new = FONTAWESOME_SCRIPT.sub("", text)
         pagename = page.relative_to(outdir).with_suffix("").as_posix()
+        if pagename != "search":
+            new = SEARCH_INDEX_SCRIPT.sub("", new)
         new = _language_links(pagename, new)
         new = re.sub(r'(<i class=")([^"]*)(")', _long_icon_names, new)
         new = WIDGET_STATE.sub(_current_explorer, new)
