@@ -708,9 +708,7 @@ def test_saves_no_more_than_cross_entropy_with_ignore_index(dtype):
     torch_bytes = saved_bytes(lambda: F.cross_entropy(x, ignored, ignore_index=-100))
     # Beyond what F.cross_entropy saves, only the mask (one byte per row, which
     # torch.where keeps for its backward pass): no other logits-sized tensor.
-    assert saved_bytes(lambda: ml.masked_cross_entropy(x, t, mask)) <= (
-        torch_bytes + mask.numel()
-    )
+    assert saved_bytes(lambda: ml.masked_cross_entropy(x, t, mask)) <= (torch_bytes + mask.numel())
     poisoned = x.detach().clone()
     poisoned[~mask] = NAN
     poisoned.requires_grad_()
