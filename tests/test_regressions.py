@@ -323,4 +323,6 @@ def test_teaching_without_book_extras_says_how_to_install():
     code = "import sys; sys.modules['matplotlib'] = None\nimport masked_loss.teaching.exercises"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode != 0
-    assert 'pip install "masked_loss[book]"' in out.stderr
+    # Not on PyPI: the hint installs the release from its git tag.
+    assert 'pip install "masked_loss[book] @ git+' in out.stderr
+    assert f"@v{ml.__version__}" in out.stderr
