@@ -364,7 +364,10 @@ def _finish(app: Sphinx, exception: Exception | None) -> None:
             for match in pattern.finditer(text):
                 formulas.setdefault((html.unescape(match.group(2)).strip(), display), len(formulas))
     svgs, css = _render_math(list(formulas)) if formulas else ([], "")
-    (outdir / "_static" / "mathjax-svg.css").write_text(css, encoding="utf-8")
+    if formulas:
+        # An incremental build rewrites only the pages that changed; the others
+        # hold their SVGs already, and the stylesheet written with them stays.
+        (outdir / "_static" / "mathjax-svg.css").write_text(css, encoding="utf-8")
 
     def replace(display: bool) -> Any:
         def swap(match: re.Match[str]) -> str:
