@@ -137,6 +137,10 @@ def contents_html(entries: list[tuple[str, str, int]]) -> str:
     return CONTENTS.format(style=PAGE_STYLE, parts="".join(parts))
 
 
+MOUNTED_JS = """() => [...document.querySelectorAll('.widget-mount')]
+    .every(mount => mount.children.length > 0)"""
+
+
 def build(site: pathlib.Path, out: pathlib.Path) -> int:
     from playwright.sync_api import sync_playwright
     from pypdf import PdfReader, PdfWriter
@@ -155,8 +159,9 @@ def build(site: pathlib.Path, out: pathlib.Path) -> int:
             page = browser.new_page(viewport={"width": 1000, "height": 1400})
             for path, caption in pages:
                 page.goto(base + path, wait_until="networkidle")
-                if page.locator(".widget-mount").count():
-                    page.wait_for_selector(".mle-root", timeout=30_000)
+                # Every widget (chapter 3's mask explorer, chapter 4's training
+                # explorer) drawn from its stored state before the page is printed.
+                page.wait_for_function(MOUNTED_JS, timeout=30_000)
                 page.evaluate(PREPARE_JS)
                 page.emulate_media(media="print")
                 title = page.title().split(" \u2014 ")[0]
