@@ -60,7 +60,7 @@ def outcome(fn) -> str:  # noqa: ANN001
     try:
         return fn()
     except Exception as error:  # noqa: BLE001 -- the point is to report it
-        return f"raises {type(error).__name__}: {str(error).splitlines()[0][:90]}"
+        return f"raises {type(error).__name__}: {str(error).splitlines()[0][:200]}"
 
 
 def main() -> None:

@@ -610,6 +610,24 @@ def test_compile_fullgraph_matches_eager(kind, options):
     torch.testing.assert_close(got_grad, expected_grad)
 
 
+def test_naive_forms_and_class_weight_count_compile_fullgraph():
+    torch._dynamo.reset()
+    generator = torch.Generator().manual_seed(11)
+    logits = torch.randn(6, 4, generator=generator)
+    labels = torch.randint(0, 4, (6,), generator=generator)
+    mask = torch.tensor([1, 0, 1, 1, 0, 1], dtype=torch.bool)
+    targets = torch.rand(6, 4, generator=generator)
+    class_weight = torch.rand(4, generator=generator)
+    calls = [
+        (ml.naive_masked_cross_entropy, (logits, labels, mask)),
+        (ml.naive_masked_binary_cross_entropy_with_logits, (logits, targets, mask[:, None])),
+        (ml.class_weight_count, (labels, mask, class_weight)),
+    ]
+    for fn, args in calls:
+        compiled = torch.compile(fn, fullgraph=True, backend="aot_eager")
+        torch.testing.assert_close(compiled(*args), fn(*args))
+
+
 def test_module_compiles_with_inductor():
     torch._dynamo.reset()
     x, y, mask = _func_inputs("indices")
