@@ -170,11 +170,15 @@ def release_copy(tmp_path: pathlib.Path) -> pathlib.Path:
 
 
 def released(root: pathlib.Path) -> pathlib.Path:
-    """The copy with its Unreleased entries moved under a heading for the package's version."""
+    """The copy as a release has it: any Unreleased entries under the package's version.
+
+    (Between releases CHANGELOG.md has an Unreleased section; at a release, none.)
+    """
     changelog = root / "CHANGELOG.md"
     text = changelog.read_text(encoding="utf-8")
-    text = re.sub(r"^## \d+\.\d+\.\d+[^\n]*\n", "", text, count=0, flags=re.M)
-    text = text.replace("## Unreleased", f"## {version()} (2026-12-02)", 1)
+    if "## Unreleased" in text:
+        text = re.sub(r"^## \d+\.\d+\.\d+[^\n]*\n", "", text, count=0, flags=re.M)
+        text = text.replace("## Unreleased", f"## {version()} (2026-12-02)", 1)
     changelog.write_text(text, encoding="utf-8")
     return root
 
