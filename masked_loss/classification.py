@@ -27,7 +27,6 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from masked_loss._checks import (
     Average,
@@ -43,6 +42,7 @@ from masked_loss._checks import (
     is_real_number,
     normalize_dims,
 )
+from masked_loss.losses import MaskedLossModule
 from masked_loss.reductions import (
     Dim,
     accumulation_dtype,
@@ -572,57 +572,7 @@ def naive_masked_binary_cross_entropy_with_logits(
     return F.binary_cross_entropy_with_logits(input * mask, target * mask, reduction=reduction)
 
 
-class _MaskedClassificationLoss(nn.Module):
-    """Options validated at construction; ``forward`` calls the functional form."""
-
-    _DEFAULTS: dict[str, Any] = {
-        "reduction": "mean",
-        "dim": None,
-        "keepdim": False,
-        "empty": "zero",
-        "average": "element",
-        "check_values": False,
-    }
-
-    def __init__(
-        self,
-        reduction: Reduction = "mean",
-        *,
-        empty: EmptyPolicy = "zero",
-        average: Average = "element",
-        dim: Dim = None,
-        keepdim: bool = False,
-        check_values: bool = False,
-    ) -> None:
-        super().__init__()
-        check_options(reduction, dim=dim, keepdim=keepdim, count=None, empty=empty,
-                      average=average, check_values=check_values)  # fmt: skip
-        self.reduction = reduction
-        self.empty = empty
-        self.average = average
-        self.dim = dim
-        self.keepdim = keepdim
-        self.check_values = check_values
-
-    def _options(self) -> dict[str, Any]:
-        return {
-            "reduction": self.reduction,
-            "dim": self.dim,
-            "keepdim": self.keepdim,
-            "empty": self.empty,
-            "average": self.average,
-            "check_values": self.check_values,
-        }
-
-    def extra_repr(self) -> str:
-        return ", ".join(
-            f"{name}={getattr(self, name)!r}"
-            for name, default in self._DEFAULTS.items()
-            if getattr(self, name) != default
-        )
-
-
-class MaskedCrossEntropyLoss(_MaskedClassificationLoss):
+class MaskedCrossEntropyLoss(MaskedLossModule):
     """Module form of :func:`~masked_loss.masked_cross_entropy`; options are fixed at construction.
 
     ``class_weight`` is a buffer (it moves with ``.to()``), as
@@ -637,7 +587,7 @@ class MaskedCrossEntropyLoss(_MaskedClassificationLoss):
     """
 
     class_weight: torch.Tensor | None
-    _DEFAULTS = {**_MaskedClassificationLoss._DEFAULTS, "label_smoothing": 0.0}
+    _DEFAULTS = {**MaskedLossModule._DEFAULTS, "label_smoothing": 0.0}
 
     def __init__(
         self,
@@ -669,7 +619,7 @@ class MaskedCrossEntropyLoss(_MaskedClassificationLoss):
         )  # fmt: skip
 
 
-class MaskedBCEWithLogitsLoss(_MaskedClassificationLoss):
+class MaskedBCEWithLogitsLoss(MaskedLossModule):
     """Module form of :func:`masked_binary_cross_entropy_with_logits`.
 
     ``pos_weight`` is a buffer, as in ``nn.BCEWithLogitsLoss``.

@@ -366,8 +366,10 @@ def naive_masked_mse_loss(
     return F.mse_loss(input * mask, target * mask, reduction=reduction)
 
 
-class _MaskedLoss(nn.Module):
-    """Stores the options, validated at construction; ``forward`` calls the functional form."""
+class MaskedLossModule(nn.Module):
+    """The modules' base: stores the options, validated at construction; ``forward`` calls
+    the functional form with them (:meth:`_options`). Shared by every loss module.
+    """
 
     _DEFAULTS: dict[str, Any] = {
         "reduction": "mean",
@@ -400,6 +402,7 @@ class _MaskedLoss(nn.Module):
 
     def _options(self) -> dict[str, Any]:
         return {
+            "reduction": self.reduction,
             "dim": self.dim,
             "keepdim": self.keepdim,
             "empty": self.empty,
@@ -416,7 +419,7 @@ class _MaskedLoss(nn.Module):
         )
 
 
-class MaskedMSELoss(_MaskedLoss):
+class MaskedMSELoss(MaskedLossModule):
     """Module form of :func:`masked_mse_loss`; options are fixed at construction.
 
     ``forward(input, target, mask, *, weight=None, count=None)`` equals
@@ -439,12 +442,10 @@ class MaskedMSELoss(_MaskedLoss):
         weight: torch.Tensor | None = None,
         count: torch.Tensor | float | None = None,
     ) -> torch.Tensor:
-        return masked_mse_loss(
-            input, target, mask, self.reduction, weight=weight, count=count, **self._options()
-        )
+        return masked_mse_loss(input, target, mask, weight=weight, count=count, **self._options())
 
 
-class MaskedL1Loss(_MaskedLoss):
+class MaskedL1Loss(MaskedLossModule):
     """Module form of :func:`masked_l1_loss` (same arguments as :class:`MaskedMSELoss`)."""
 
     def forward(
@@ -456,15 +457,13 @@ class MaskedL1Loss(_MaskedLoss):
         weight: torch.Tensor | None = None,
         count: torch.Tensor | float | None = None,
     ) -> torch.Tensor:
-        return masked_l1_loss(
-            input, target, mask, self.reduction, weight=weight, count=count, **self._options()
-        )
+        return masked_l1_loss(input, target, mask, weight=weight, count=count, **self._options())
 
 
-class MaskedHuberLoss(_MaskedLoss):
+class MaskedHuberLoss(MaskedLossModule):
     """Module form of :func:`masked_huber_loss`; ``delta`` is set at construction."""
 
-    _DEFAULTS = {**_MaskedLoss._DEFAULTS, "delta": 1.0}
+    _DEFAULTS = {**MaskedLossModule._DEFAULTS, "delta": 1.0}
 
     def __init__(
         self, reduction: Reduction = "mean", *, delta: float = 1.0, **options: Any
@@ -483,6 +482,6 @@ class MaskedHuberLoss(_MaskedLoss):
         count: torch.Tensor | float | None = None,
     ) -> torch.Tensor:
         return masked_huber_loss(
-            input, target, mask, self.reduction, delta=self.delta, weight=weight, count=count,
+            input, target, mask, delta=self.delta, weight=weight, count=count,
             **self._options(),
         )  # fmt: skip
