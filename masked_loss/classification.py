@@ -32,13 +32,9 @@ from masked_loss._checks import (
     Average,
     EmptyPolicy,
     Reduction,
-    assert_valid_values,
     check_broadcastable,
     check_dense,
     check_mask,
-    check_options,
-    check_same_device,
-    check_weight,
     is_real_number,
     normalize_dims,
 )
@@ -47,11 +43,9 @@ from masked_loss.reductions import (
     Dim,
     accumulation_dtype,
     as_bool_mask,
-    check_count_shape,
+    check_masked_arguments,
     finish_reduction,
     reduce_selected,
-    reduced_dims,
-    tensor_or_none,
 )
 
 #: The target given to ``nll_loss`` at masked positions, with ``ignore_index``
@@ -77,18 +71,10 @@ def _check_common(
     **others: torch.Tensor | None,
 ) -> tuple[int, ...]:
     """The checks every loss here shares; returns the reduced dimensions of the loss."""
-    check_mask(mask, loss_shape)
-    if weight is not None:
-        check_weight(weight, loss_shape)
-    check_same_device(input=input, mask=mask, weight=weight, count=tensor_or_none(count),
-                      **others)  # fmt: skip
-    check_options(reduction, dim=dim, keepdim=keepdim, count=count, empty=empty,
-                  average=average, check_values=check_values)  # fmt: skip
-    dims = reduced_dims(loss_shape, dim, average)
-    check_count_shape(count, loss_shape, dims, keepdim)
-    if check_values:
-        assert_valid_values(mask, weight, count)
-    return dims
+    return check_masked_arguments(loss_shape, mask, reduction, weight=weight, dim=dim,
+                                  keepdim=keepdim, count=count, empty=empty, average=average,
+                                  check_values=check_values, input=input,
+                                  **others)  # fmt: skip
 
 
 def _check_logits(input: object) -> None:

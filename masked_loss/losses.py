@@ -23,12 +23,8 @@ from masked_loss._checks import (
     Average,
     EmptyPolicy,
     Reduction,
-    assert_valid_values,
     check_input_target,
-    check_mask,
     check_options,
-    check_same_device,
-    check_weight,
     is_real_number,
 )
 from masked_loss.reductions import (
@@ -36,12 +32,10 @@ from masked_loss.reductions import (
     accumulation_dtype,
     as_bool_mask,
     as_dtype,
-    check_count_shape,
+    check_masked_arguments,
     compute_dtype,
     finish_reduction,
     reduce_selected,
-    reduced_dims,
-    tensor_or_none,
 )
 
 
@@ -95,19 +89,10 @@ def check_loss_arguments(
 ) -> tuple[int, ...]:
     """Every argument check of a loss call; returns the dimensions it reduces."""
     check_input_target(input, target)
-    check_mask(mask, input.shape)
-    if weight is not None:
-        check_weight(weight, input.shape)
-    check_same_device(
-        input=input, target=target, mask=mask, weight=weight, count=tensor_or_none(count)
-    )
-    check_options(reduction, dim=dim, keepdim=keepdim, count=count, empty=empty,
-                  average=average, check_values=check_values)  # fmt: skip
-    dims = reduced_dims(input.shape, dim, average)
-    check_count_shape(count, input.shape, dims, keepdim)
-    if check_values:
-        assert_valid_values(mask, weight, count)
-    return dims
+    return check_masked_arguments(input.shape, mask, reduction, weight=weight, dim=dim,
+                                  keepdim=keepdim, count=count, empty=empty, average=average,
+                                  check_values=check_values, input=input,
+                                  target=target)  # fmt: skip
 
 
 def _masked_pointwise_loss(

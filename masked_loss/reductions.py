@@ -418,6 +418,38 @@ def masked_sum(
     return _masked_reduction(values, mask, "sum", weight=weight, dim=dim, keepdim=keepdim)
 
 
+def check_masked_arguments(
+    shape: torch.Size,
+    mask: torch.Tensor,
+    reduction: str,
+    *,
+    weight: torch.Tensor | None,
+    dim: Dim,
+    keepdim: bool,
+    count: torch.Tensor | float | None,
+    empty: EmptyPolicy,
+    average: Average,
+    check_values: bool,
+    **tensors: torch.Tensor | None,
+) -> tuple[int, ...]:
+    """The checks every masked reduction and loss shares; returns the reduced dimensions.
+
+    ``shape`` is that of the per-element values the mask selects from;
+    ``tensors`` are the call's other tensors, by name, for the device check.
+    """
+    check_mask(mask, shape)
+    if weight is not None:
+        check_weight(weight, shape)
+    check_same_device(**tensors, mask=mask, weight=weight, count=tensor_or_none(count))
+    check_options(reduction, dim=dim, keepdim=keepdim, count=count, empty=empty,
+                  average=average, check_values=check_values)  # fmt: skip
+    dims = reduced_dims(shape, dim, average)
+    check_count_shape(count, shape, dims, keepdim)
+    if check_values:
+        assert_valid_values(mask, weight, count)
+    return dims
+
+
 def _masked_reduction(
     values: torch.Tensor,
     mask: torch.Tensor,
@@ -432,16 +464,9 @@ def _masked_reduction(
     check_values: bool = False,
 ) -> torch.Tensor:
     check_values_tensor(values)
-    check_mask(mask, values.shape)
-    if weight is not None:
-        check_weight(weight, values.shape)
-    check_same_device(values=values, mask=mask, weight=weight, count=tensor_or_none(count))
-    check_options(reduction, dim=dim, keepdim=keepdim, count=count, empty=empty,
-                  average=average, check_values=check_values)  # fmt: skip
-    dims = reduced_dims(values.shape, dim, average)
-    check_count_shape(count, values.shape, dims, keepdim)
-    if check_values:
-        assert_valid_values(mask, weight, count)
+    dims = check_masked_arguments(values.shape, mask, reduction, weight=weight, dim=dim,
+                                  keepdim=keepdim, count=count, empty=empty, average=average,
+                                  check_values=check_values, values=values)  # fmt: skip
     out_dtype = values.dtype if weight is None else torch.promote_types(values.dtype, weight.dtype)
     bool_mask = as_bool_mask(mask)
     selected = torch.where(bool_mask, as_dtype(values, compute_dtype(out_dtype)), 0)
