@@ -655,7 +655,9 @@ def convert(
             # The site numbers and captions the figure; plain Jupyter shows a line below it.
             number, caption = ctx.figures[figure["name"]]
             text = convert_markdown(caption, ctx).strip()
-            cells.append(markdown(f"**{ctx.words['figure']} {number}.** {text}\n"))
+            caption_cell = markdown(f"**{ctx.words['figure']} {number}.** {text}\n")
+            caption_cell["id"] = f"{cell.get('id', 'figure')}-caption"  # nbformat 4.5 ids
+            cells.append(caption_cell)
     nb["cells"] = cells
     if edition == "student":
         _clear_outputs(nb)
