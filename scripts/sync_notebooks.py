@@ -44,11 +44,27 @@ def install_spec() -> str:
     return f"masked_loss[book] @ git+{repository_url()}@{release_ref()}"
 
 
-def setup_source() -> str:
-    return (
+# The set-up cell's comment, in the chapter's language.
+SETUP_COMMENT = {
+    "en": (
         "# Set-up: where masked_loss or the book's extras are missing (e.g. on Colab),\n"
         "# install this book's release with them.\n"
-        "try:\n"
+    ),
+    "zh": (
+        "# 准备环境:缺少 masked_loss 或本书所需的其他包时(例如在 Colab 上),\n"
+        "# 安装本书的这个版本及其所需的包。\n"
+    ),
+}
+
+
+def language(path: pathlib.Path) -> str:
+    """``zh`` for a chapter under ``notebooks/zh/``, else ``en``."""
+    return "zh" if "zh" in path.resolve().relative_to(ROOT).parts else "en"
+
+
+def setup_source(lang: str = "en") -> str:
+    return (
+        SETUP_COMMENT[lang] + "try:\n"
         "    import anywidget, masked_loss, matplotlib  # noqa: F401\n"
         "except ImportError:\n"
         f'    %pip install --quiet "{install_spec()}"\n'
@@ -64,7 +80,7 @@ def notebooks() -> list[pathlib.Path]:
 def sync(path: pathlib.Path, check: bool) -> bool:
     """Return True when the notebook's set-up cell is (now) current."""
     nb = nbformat.read(path, as_version=4)
-    source = setup_source()
+    source = setup_source(language(path))
     code_cells = [c for c in nb.cells if c.cell_type == "code"]
     first = code_cells[0] if code_cells else None
     if first is not None and SETUP_TAG in first.metadata.get("tags", []):

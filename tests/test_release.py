@@ -76,10 +76,11 @@ def test_the_sdist_ships_no_tests_without_their_helpers(built):
 def test_setup_cells_install_this_release_with_the_book_extras():
     spec = sync_notebooks.install_spec()
     assert spec == f"masked_loss[book] @ git+{sync_notebooks.repository_url()}@v{version()}"
-    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+    for path in sync_notebooks.notebooks():
         nb = nbformat.read(path, as_version=4)
         first = next(c for c in nb.cells if c.cell_type == "code")
-        assert first.source == sync_notebooks.setup_source(), f"{path.name}: run sync_notebooks"
+        lang = sync_notebooks.language(path)
+        assert first.source == sync_notebooks.setup_source(lang), f"{path}: run sync_notebooks"
         assert spec in first.source
         guard = first.source.split("except")[0]
         # Installed without the extras, the package alone must not skip the install.
@@ -308,3 +309,12 @@ def test_every_pip_line_installs_from_the_git_tag():
     from masked_loss.teaching import INSTALL_HINT
 
     assert spec in INSTALL_HINT
+
+
+def test_chinese_set_up_cells_explain_themselves_in_chinese():
+    chinese = [p for p in sync_notebooks.notebooks() if sync_notebooks.language(p) == "zh"]
+    assert chinese
+    for path in chinese:
+        first = next(c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
+        comments = [line for line in first.source.splitlines() if line.lstrip().startswith("#")]
+        assert comments and all(re.search(r"[\u4e00-\u9fff]", c) for c in comments), path
