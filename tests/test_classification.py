@@ -580,8 +580,14 @@ COMPILE_CASES = [
     ("indices", {"reduction": "none"}),
     ("indices", {"count": torch.tensor(7)}),
     ("indices", {"average": "sample", "empty": "nan"}),
+    ("indices", {"reduction": "sum", "weight": "rand"}),
+    ("indices", {"dim": 1, "keepdim": True}),
+    ("indices", {"check_values": True}),
     ("probabilities", {}),
+    ("probabilities", {"reduction": "none", "label_smoothing": 0.2}),
     ("bce", {"weight": "rand"}),
+    ("bce", {"pos_weight": torch.tensor([0.5, 1.0, 2.0], dtype=torch.float64)}),
+    ("bce", {"reduction": "sum", "dim": 0, "check_values": True}),
 ]
 
 
