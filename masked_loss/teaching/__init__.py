@@ -74,3 +74,16 @@ def use_language(lang: str) -> None:
 def current_language() -> str:
     """The language set by :func:`use_language`: ``"en"`` until it is called."""
     return _language
+
+
+#: The languages an explorer accepts: "auto" follows the page it is shown on.
+WIDGET_LANGUAGES = ("auto", "en", "zh")
+
+
+def _widget_language(language: str | None) -> str:
+    """An explorer's language: ``language`` if given, else "zh" under "zh", else "auto"."""
+    if language is None:
+        return "zh" if _language == "zh" else "auto"
+    if language not in WIDGET_LANGUAGES:
+        raise ValueError(f"language must be 'auto', 'en' or 'zh', got {language!r}")
+    return language
