@@ -147,8 +147,7 @@ def check_step_mask(expand: Callable[[torch.Tensor], torch.Tensor] | None) -> Ve
             return _verdict(False, problem)
         shapes = _t(
             f"a {tuple(step_mask.shape)} step mask over {tuple(prediction.shape)} outputs",
-            f"形状为 {tuple(step_mask.shape)} 的时间步掩码、"
-            f"形状为 {tuple(prediction.shape)} 的输出",
+            f"时间步掩码形状为 {tuple(step_mask.shape)}、输出形状为 {tuple(prediction.shape)}",
         )
         try:
             got = masked_mse_loss(prediction, target, mask)
@@ -193,8 +192,8 @@ def check_count(count: Callable[[torch.Tensor, tuple[int, ...]], Any] | None) ->
                     _t(
                         f"a {tuple(mask.shape)} mask over {tuple(prediction.shape)}: "
                         f"expected {expected.item()}, got {int(torch.as_tensor(got))}",
-                        f"形状为 {tuple(mask.shape)} 的掩码、形状为 {tuple(prediction.shape)} "
-                        f"的预测：应为 {expected.item()}，得到的是 {int(torch.as_tensor(got))}",
+                        f"掩码形状为 {tuple(mask.shape)}、预测形状为 {tuple(prediction.shape)}："
+                        f"应为 {expected.item()}，得到的是 {int(torch.as_tensor(got))}",
                     ),
                 )
     return _verdict(
@@ -394,7 +393,7 @@ def check_accumulation_count(count: Any) -> Verdict:
         True,
         _t(
             f"every micro-batch divides its masked sum by {expected}",
-            f"每个微批次都把自己的掩码求和除以 {expected}",
+            f"每个微批次都把各自有效元素的误差之和除以 {expected}",
         ),
     )
 
@@ -581,8 +580,8 @@ def check_k_over_n(factor: Callable[[torch.Tensor, tuple[int, ...]], Any] | None
                         f"the naive loss is {expected.item():.4f} times the correct one, "
                         f"you gave {value:.4f} "
                         "(k counts valid elements after broadcasting; N counts every element)",
-                        f"形状为 {tuple(mask.shape)} 的掩码、形状为 {tuple(prediction.shape)} "
-                        f"的预测：朴素写法的损失只有正确值的 {expected.item():.4f}，"
+                        f"掩码形状为 {tuple(mask.shape)}、预测形状为 {tuple(prediction.shape)}："
+                        f"朴素写法的损失只有正确值的 {expected.item():.4f}，"
                         f"你给出的是 {value:.4f}"
                         "（k 是广播之后的有效元素个数，N 是全部元素个数）",
                     ),
@@ -625,7 +624,7 @@ def check_denominators(correct: Any, naive: Any) -> Verdict:
             False,
             _t(
                 f"the correct mean does not divide by {got_correct:g} ({hint})",
-                f"正确的均值的分母不是 {got_correct:g}（{hint}）",
+                f"正确均值的分母不是 {got_correct:g}（{hint}）",
             ),
         )
     if got_naive != expected_naive:
@@ -643,7 +642,7 @@ def check_denominators(correct: Any, naive: Any) -> Verdict:
             False,
             _t(
                 f"the naive mean does not divide by {got_naive:g} ({hint})",
-                f"朴素写法的均值的分母不是 {got_naive:g}（{hint}）",
+                f"朴素写法求均值时的分母不是 {got_naive:g}（{hint}）",
             ),
         )
     return _verdict(
