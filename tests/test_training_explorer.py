@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import pathlib
 import random
+import re
 import shutil
 import subprocess
 
@@ -351,4 +352,113 @@ def test_the_dark_theme_changes_the_panel(browser):
     )
     text = page.evaluate("getComputedStyle(document.querySelector('.mlt-root')).color")
     assert background == "rgb(30, 34, 38)" and text == "rgb(232, 232, 232)"
+    page.close()
+
+
+# --- the language: under use_language("zh"), and on the static page ---------------------
+
+MOUNT_JS = pathlib.Path(__file__).parents[1] / "book" / "site_assets" / "widgets-mount.js"
+CJK = re.compile(r"[\u4e00-\u9fff]")
+# Three or more English words in a row: an untranslated phrase (code has no spaces).
+ENGLISH = re.compile(r"(?<![\w.])[A-Za-z]+(?:\s+[A-Za-z]+){2,}(?![\w(])")
+CODE_WORDS = {"SGD", "Adam", "AdamW"}
+TEXTS = """
+import { TEXT } from %s;
+const flat = (table) => Object.fromEntries(Object.entries(table).map(([key, value]) => [
+  key,
+  typeof value === "function" ? [value(0, 1, 2, 16, 0.5), value(3, 1, 4, 16, 0.5)]
+    : typeof value === "object" ? Object.values(value) : [value],
+]));
+console.log(JSON.stringify({ en: flat(TEXT.en), zh: flat(TEXT.zh) }));
+"""
+
+
+@pytest.fixture
+def english_afterwards():
+    from masked_loss.teaching import use_language
+
+    yield use_language
+    use_language("en")
+
+
+def test_the_explorer_speaks_the_language_in_force(english_afterwards):
+    use_language = english_afterwards
+    assert trainer.TrainingExplorer().language == "auto"
+    use_language("zh")
+    widget = trainer.TrainingExplorer(batch_size=16)
+    assert widget.language == "zh" and widget.get_state()["language"] == "zh"
+    assert repr(widget) == "TrainingExplorer(language='zh')"
+    assert trainer.TrainingExplorer("en").language == "en"  # an explicit language wins
+    with pytest.raises(ValueError, match="language must be 'auto', 'en' or 'zh'"):
+        trainer.TrainingExplorer("zh-CN")
+
+
+def test_every_label_has_a_chinese_version():
+    node = shutil.which("node")
+    assert node, "these tests need Node.js (apt-get install nodejs)"
+    done = subprocess.run(
+        [node, "--input-type=module", "-e", TEXTS % json.dumps(TRAINER_JS.as_uri())],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    texts = json.loads(done.stdout)
+    assert texts["en"].keys() == texts["zh"].keys()
+    for key, values in texts["zh"].items():
+        for value in values:
+            assert not ENGLISH.findall(value), (key, value)
+            words = set(re.findall(r"[A-Za-z]{2,}", value))
+            assert CJK.search(value) or words <= CODE_WORDS, (key, value)
+            # 批次, never "batch"; 时间步 for steps; 朴素写法 for the naive form.
+            assert "batch" not in value.lower(), (key, value)
+    assert texts["zh"]["status"][1] == "第 3 步 · 第 1 轮，第 4/16 个批次"
+    assert texts["zh"]["sentences"][0] == "0。1"
+    assert texts["en"]["sentences"][0] == "0. 1"
+
+
+STATIC_PAGE = """<!doctype html><html lang="{page_lang}"><head>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head><body><main>
+<script type="application/vnd.jupyter.widget-view+json">{{"model_id": "m1"}}</script>
+</main>
+<script type="application/vnd.jupyter.widget-state+json">{state}</script>
+<script>{mount}</script></body></html>"""
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_static_page_shows_the_chinese_explorer(browser, english_afterwards, width):
+    english_afterwards("zh")
+    stored = trainer.TrainingExplorer().get_state()  # what the Chinese chapter stores
+    stored = {k: v for k, v in stored.items() if isinstance(v, str | dict)}
+    state = {"state": {"m1": {"model_name": "AnyModel", "state": stored}}}
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.set_content(
+        STATIC_PAGE.format(
+            page_lang="en",  # the stored language decides, whatever the page's
+            state=json.dumps(state).replace("</", "<\\/"),
+            mount=MOUNT_JS.read_text(encoding="utf-8"),
+        )
+    )
+    page.wait_for_selector(".mlt-title")
+    root = page.locator(".mlt-root")
+    assert root.get_attribute("lang") == "zh-CN"
+    assert root.get_attribute("aria-label") == "训练演示"
+    for name in ("播放", "单步", "重置"):
+        assert page.get_by_role("button", name=name).count() == 1
+    page.get_by_role("button", name="单步").click()
+    assert "第 1 步 · 第 1 轮，第 2/16 个批次" in page.get_by_role("status").inner_text()
+    labels = page.eval_on_selector_all("[aria-label]", "els => els.map(e => e.ariaLabel)")
+    assert any(
+        label.startswith("每一步之后全部数据上的 token 均值。第 1 步之后：") for label in labels
+    )
+    shown = [root.inner_text(), *labels]
+    shown += page.eval_on_selector_all("option", "els => els.map(e => e.textContent)")
+    shown += page.eval_on_selector_all("[aria-valuetext]", "els => els.map(e => e.ariaValueText)")
+    for text in shown:
+        assert not ENGLISH.findall(text), text
+    assert "batch" not in root.inner_text().lower()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert all(url.startswith(("about:", "blob:", "data:")) for url in requests), requests
     page.close()

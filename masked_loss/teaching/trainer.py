@@ -33,6 +33,8 @@ import anywidget
 import numpy as np
 import traitlets
 
+from masked_loss.teaching import _widget_language
+
 N_SEQUENCES = 512
 MAX_LENGTH = 40
 FEATURES = 8
@@ -280,8 +282,10 @@ class TrainingExplorer(anywidget.AnyWidget):
 
     Args:
         language: ``"en"`` or ``"zh"``, the labels' language; ``"auto"``
-            (the default) takes the page's, so that one line of code serves the
-            English and the Chinese chapter.
+            takes the page's, so that one line of code serves the English and
+            the Chinese chapter. Default: ``"zh"`` under
+            ``use_language("zh")``, else ``"auto"``. It is part of the widget's
+            state: the static page shows the language the notebook ran in.
         **settings: the first settings (the keys of :data:`DEFAULTS`).
     """
 
@@ -290,9 +294,8 @@ class TrainingExplorer(anywidget.AnyWidget):
     language = traitlets.Unicode("auto").tag(sync=True)
     settings = traitlets.Dict().tag(sync=True)
 
-    def __init__(self, language: str = "auto", **settings: Any) -> None:
-        if language not in ("auto", "en", "zh"):
-            raise ValueError(f"language must be 'auto', 'en' or 'zh', got {language!r}")
+    def __init__(self, language: str | None = None, **settings: Any) -> None:
+        language = _widget_language(language)
         unknown = set(settings) - set(DEFAULTS)
         if unknown:
             raise ValueError(f"unknown settings {sorted(unknown)}")

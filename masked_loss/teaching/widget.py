@@ -3,7 +3,9 @@
 The numbers are computed by the widget's JavaScript (``static/explorer.js``),
 so the explorer also works on the static site, where no Python kernel runs.
 :meth:`MaskExplorer.results` computes the same numbers with this package; a
-test checks the two agree.
+test checks the two agree. Its labels are English or Chinese: the
+``language`` trait, part of the widget's state, so that the static page shows
+the language the notebook ran in.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import torch
 import traitlets
 
 from masked_loss.losses import masked_mse_loss, naive_masked_mse_loss
+from masked_loss.teaching import _widget_language
 
 _STATIC = pathlib.Path(__file__).parent / "static"
 
@@ -58,6 +61,9 @@ class MaskExplorer(anywidget.AnyWidget):
         mask: 2-D nested list of 0/1 (default: the tutorial's mask).
         shape, seed: instead of explicit data, a seeded random example.
         reduction: ``'mean'``, ``'sum'`` or ``'none'``.
+        language: ``"en"`` or ``"zh"``, the labels' language; ``"auto"``
+            follows the page the explorer is shown on. Default: ``"zh"``
+            under ``use_language("zh")``, else ``"auto"``.
     """
 
     _esm = _STATIC / "explorer.js"
@@ -67,6 +73,7 @@ class MaskExplorer(anywidget.AnyWidget):
     targets = traitlets.List().tag(sync=True)
     mask = traitlets.List().tag(sync=True)
     reduction = traitlets.Unicode("mean").tag(sync=True)
+    language = traitlets.Unicode("auto").tag(sync=True)
 
     def __init__(
         self,
@@ -77,8 +84,10 @@ class MaskExplorer(anywidget.AnyWidget):
         shape: tuple[int, int] | None = None,
         seed: int = 0,
         reduction: str = "mean",
+        language: str | None = None,
         **kwargs: Any,
     ) -> None:
+        language = _widget_language(language)
         if shape is not None:
             predictions, targets, mask = random_example(shape, seed)
         default_p, default_t, default_m = TUTORIAL_EXAMPLE
@@ -87,12 +96,14 @@ class MaskExplorer(anywidget.AnyWidget):
             targets=[list(r) for r in (targets or default_t)],
             mask=[[int(v) for v in r] for r in (mask or default_m)],
             reduction=reduction,
+            language=language,
             **kwargs,
         )
 
     def __repr__(self) -> str:
         rows, cols = len(self.predictions), len(self.predictions[0])
-        return f"MaskExplorer({rows}x{cols}, reduction={self.reduction!r})"
+        shown = f", language={self.language!r}" if self.language == "zh" else ""
+        return f"MaskExplorer({rows}x{cols}, reduction={self.reduction!r}{shown})"
 
     def results(self) -> dict[str, Any]:
         """The numbers the widget shows, computed with :mod:`masked_loss`."""

@@ -1,8 +1,47 @@
 // Mask explorer: the naive masked MSE next to the correct one, computed here in
 // the browser so that it works in Jupyter, Colab and on the static site alike.
-// tests/test_explorer_js.py checks compute() against masked_loss on random cases.
+// tests/test_explorer.py checks compute() against masked_loss on random cases.
 
 const REDUCTIONS = ["mean", "sum", "none"];
+
+// Every word the explorer shows or reads out, per language. The widget's
+// `language` ("en", "zh"; anything else: the page's <html lang>) picks one.
+export const TEXT = {
+  en: {
+    help: "Click a cell (or focus it and press Enter or Space) to mask or unmask it.",
+    grid: "Mask: one button per element",
+    reduction: "Reduction",
+    cell: (row, column, p, t, se, valid) =>
+      `Row ${row}, column ${column}: prediction ${p}, target ${t}, `
+      + `squared error ${se}, ${valid ? "valid" : "masked"}`,
+    state: (valid) => (valid ? "valid (1)" : "masked (0)"),
+    values: (p, t) => `pred ${p}, target ${t}`,
+    squaredError: (se) => `squared error ${se}`,
+    naive: (value) => `Naive F.mse_loss(p*m, t*m): ${value}`,
+    correct: (value) => `Correct masked_mse_loss(p, t, m): ${value}`,
+    counts: (k, n, ratio) => `k = ${k} valid of N = ${n} elements, k/N = ${ratio}`,
+  },
+  zh: {
+    help: "点击一个单元格（或用 Tab 选中后按 Enter 或空格键），即可屏蔽或恢复该元素。",
+    grid: "掩码：每个元素一个按钮",
+    reduction: "归约方式（reduction）",
+    cell: (row, column, p, t, se, valid) =>
+      `第 ${row} 行第 ${column} 列：预测值 ${p}，目标值 ${t}，`
+      + `平方误差 ${se}，${valid ? "有效" : "已屏蔽"}`,
+    state: (valid) => (valid ? "有效（1）" : "已屏蔽（0）"),
+    values: (p, t) => `预测值 ${p}，目标值 ${t}`,
+    squaredError: (se) => `平方误差 ${se}`,
+    naive: (value) => `朴素写法 F.mse_loss(p*m, t*m)：${value}`,
+    correct: (value) => `正确写法 masked_mse_loss(p, t, m)：${value}`,
+    counts: (k, n, ratio) => `N = ${n} 个元素中有效的 k = ${k} 个，k/N = ${ratio}`,
+  },
+};
+
+/** "en" or "zh": the widget's language, or for any other value the page's. */
+export function resolveLanguage(asked, pageLanguage) {
+  if (asked === "en" || asked === "zh") return asked;
+  return String(pageLanguage || "").toLowerCase().startsWith("zh") ? "zh" : "en";
+}
 
 /**
  * Naive and correct masked MSE for 2-D arrays.
@@ -61,11 +100,14 @@ function element(tag, attributes = {}, text = "") {
 }
 
 function render({ model, el }) {
-  const root = element("div", { class: "mle-root" });
-  const heading = element("p", { class: "mle-help" },
-    "Click a cell (or focus it and press Enter or Space) to mask or unmask it.");
-  const grid = element("div", { class: "mle-grid", role: "group", "aria-label": "Mask: one button per element" });
-  const controls = element("div", { class: "mle-controls", role: "radiogroup", "aria-label": "Reduction" });
+  const holder = el.closest ? el.closest("[lang]") : null;
+  const pageLanguage = (holder && holder.getAttribute("lang")) || document.documentElement.lang;
+  const language = resolveLanguage(model.get("language"), pageLanguage);
+  const T = TEXT[language];
+  const root = element("div", { class: "mle-root", lang: language === "zh" ? "zh-CN" : "en" });
+  const heading = element("p", { class: "mle-help" }, T.help);
+  const grid = element("div", { class: "mle-grid", role: "group", "aria-label": T.grid });
+  const controls = element("div", { class: "mle-controls", role: "radiogroup", "aria-label": T.reduction });
   const results = element("div", { class: "mle-results", "aria-live": "polite" });
   // Grid on the left, the reduction and the numbers beside it where there is room
   // (explorer.css), so the numbers stay on screen while one clicks.
@@ -130,13 +172,12 @@ function render({ model, el }) {
           class: valid ? "mle-cell mle-valid" : "mle-cell mle-masked",
           "aria-pressed": String(valid),
           "data-cell": `${i},${j}`,
-          "aria-label": `Row ${i + 1}, column ${j + 1}: prediction ${p}, target ${targets[i][j]}, `
-            + `squared error ${format(se)}, ${valid ? "valid" : "masked"}`,
+          "aria-label": T.cell(i + 1, j + 1, p, targets[i][j], format(se), valid),
         });
         cell.append(
-          element("span", { class: "mle-state" }, valid ? "valid (1)" : "masked (0)"),
-          element("span", {}, `pred ${p}, target ${targets[i][j]}`),
-          element("span", { class: "mle-se" }, `squared error ${format(se)}`),
+          element("span", { class: "mle-state" }, T.state(valid)),
+          element("span", {}, T.values(p, targets[i][j])),
+          element("span", { class: "mle-se" }, T.squaredError(format(se))),
         );
         cell.addEventListener("click", () => toggle(i, j));
         grid.append(cell);
@@ -154,12 +195,10 @@ function render({ model, el }) {
     });
 
     results.replaceChildren(
-      element("p", { class: "mle-naive", "data-value": "naive" },
-        `Naive F.mse_loss(p*m, t*m): ${format(out.naive)}`),
-      element("p", { class: "mle-correct", "data-value": "correct" },
-        `Correct masked_mse_loss(p, t, m): ${format(out.correct)}`),
+      element("p", { class: "mle-naive", "data-value": "naive" }, T.naive(format(out.naive))),
+      element("p", { class: "mle-correct", "data-value": "correct" }, T.correct(format(out.correct))),
       element("p", { class: "mle-counts", "data-value": "counts" },
-        `k = ${out.k} valid of N = ${out.n} elements, k/N = ${format(out.ratio)}`),
+        T.counts(out.k, out.n, format(out.ratio))),
     );
   }
 

@@ -268,7 +268,7 @@ export function simulate(settings, steps) {
 
 // ---- The page: controls, two charts, play / pause / step / reset ----------
 
-const TEXT = {
+export const TEXT = {
   en: {
     title: "Training explorer",
     note:
@@ -309,6 +309,9 @@ const TEXT = {
       `step ${step} · epoch ${epoch}, batch ${batch} of ${batches}`,
     valid: (fraction) => `valid fraction ${fraction}`,
     diverged: "diverged",
+    reading: (name, value) => `${name} ${value}`,
+    list: "; ",
+    sentences: (first, second) => `${first}. ${second}`,
     lossSummary: (step, values) =>
       step === 0 ? "No step taken yet." : `After step ${step}: ${values}.`,
     weightSummary: (spreadNaive, spreadMean) =>
@@ -317,45 +320,48 @@ const TEXT = {
   zh: {
     title: "训练演示",
     note:
-      "在你的浏览器中以 float64 训练 nn.Linear(8, 1)，三次并排：同一初值、同样的 batch，只有损失不同。" +
-      "同一循环的 Python 版本（masked_loss.teaching.trainer）经测试与此处的数值相差不超过 1e-9。" +
-      "数据与本章同类（512 条、最长 40 步的序列），但由演示自带的带种子生成器产生，而非 torch 的：" +
-      "数值与本章的运行结果不同。",
+      "在你的浏览器中以 float64 精度训练 nn.Linear(8, 1)，三个模型并排训练：初始权重相同、" +
+      "批次相同，只有损失函数不同。同一训练循环的 Python 版本（masked_loss.teaching.trainer）" +
+      "经测试与这里的数值相差不超过 1e-9。数据与本章同类（512 条序列，最长 40 步），" +
+      "但由演示自带的带种子随机数生成器产生，而不是 torch 的，所以数值与本章的运行结果不同。",
     task: "任务",
-    tasks: { one: "一条规则", two: "两条规则（短序列不同）" },
-    padding: "填充",
-    paddings: { fixed: "固定（40 步）", shuffled: "动态，打乱", bucketed: "动态，按长度分桶" },
+    tasks: { one: "一条规则", two: "两条规则（短序列的规则不同）" },
+    padding: "填充方式",
+    paddings: { fixed: "固定长度（40 步）", shuffled: "动态填充，随机打乱", bucketed: "动态填充，按长度分桶" },
     optimizer: "优化器",
     optimizers: { sgd: "SGD", momentum: "SGD，动量 0.9", adam: "Adam", adamw: "AdamW" },
     lr: "学习率",
     weight_decay: "权重衰减",
     clip: "梯度范数裁剪阈值",
-    off: "关",
+    off: "关闭",
     padding_percent: "填充比例",
-    batch_size: "batch 大小",
-    seed: "种子",
+    batch_size: "批次大小",
+    seed: "随机种子",
     losses: "损失",
     names: {
-      naive: "朴素 F.mse_loss(p*m, t*m)",
-      mean: "逐 batch 掩码均值",
+      naive: "朴素写法 F.mse_loss(p*m, t*m)",
+      mean: "每个批次各自的掩码均值",
       global: "token 均值，固定计数 k̄",
     },
     play: "播放",
     pause: "暂停",
     stepOnce: "单步",
     reset: "重置",
-    lossTitle: "每步之后全部数据上的 token 均值",
-    lossX: "步",
-    weightTitle: "每个 batch 中每个有效元素的权重（× 1/k̄）",
-    weightX: "一轮中的 batch",
+    lossTitle: "每一步之后全部数据上的 token 均值",
+    lossX: "步数",
+    weightTitle: "每个批次中每个有效元素的权重（× 1/k̄）",
+    weightX: "一轮中的第几个批次",
     status: (step, epoch, batch, batches) =>
-      `第 ${step} 步 · 第 ${epoch} 轮，第 ${batch}/${batches} 个 batch`,
-    valid: (fraction) => `有效比例 ${fraction}`,
+      `第 ${step} 步 · 第 ${epoch} 轮，第 ${batch}/${batches} 个批次`,
+    valid: (fraction) => `有效元素比例 ${fraction}`,
     diverged: "发散",
+    reading: (name, value) => `${name} ${value}`,
+    list: "；",
+    sentences: (first, second) => `${first}。${second}`,
     lossSummary: (step, values) =>
-      step === 0 ? "尚未训练。" : `第 ${step} 步之后：${values}。`,
+      step === 0 ? "还没有训练。" : `第 ${step} 步之后：${values}。`,
     weightSummary: (spreadNaive, spreadMean) =>
-      `最大权重与最小权重之比：朴素 ${spreadNaive}，逐 batch 均值 ${spreadMean}，固定计数 1。`,
+      `最大权重与最小权重之比：朴素写法 ${spreadNaive}，每个批次各自的均值 ${spreadMean}，固定计数 1。`,
   },
 };
 
@@ -635,9 +641,9 @@ function render({ model, el }) {
       const last = values.length ? values[values.length - 1] : trainer.allDataLoss(trainer.data.init);
       const text = Number.isFinite(last) && last < 1e12 ? formatNumber(last) : T.diverged;
       inputs[`value-${loss}`].textContent = text;
-      readings.push(`${T.names[loss]} ${text}`);
+      readings.push(T.reading(T.names[loss], text));
     }
-    lossSvg.setAttribute("aria-label", `${T.lossTitle}. ${T.lossSummary(step, readings.join("; "))}`);
+    lossSvg.setAttribute("aria-label", T.sentences(T.lossTitle, T.lossSummary(step, readings.join(T.list))));
     const w = trainer.weights;
     const next = step % batches;
     chart(weightSvg, {
@@ -654,7 +660,7 @@ function render({ model, el }) {
     const spread = (v) => formatNumber(Math.max(...v) / Math.min(...v));
     weightSvg.setAttribute(
       "aria-label",
-      `${T.weightTitle}. ${T.weightSummary(spread(w.naive), spread(w.mean))}`,
+      T.sentences(T.weightTitle, T.weightSummary(spread(w.naive), spread(w.mean))),
     );
     const epoch = Math.floor(step / batches) + 1;
     status.textContent =
