@@ -1114,9 +1114,9 @@ def key_sentences() -> list[str]:
     for line in text.splitlines():
         line = re.sub(r"^\d+\. \*\*\([a-d]\)\*\* |^- \*\*Exercise \d+\*\* \([^)]*\): ", "", line)
         line = re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", line)
-        for sentence in re.split(r"(?<=[.;:])\s+", line):
+        for sentence in re.split(r"(?<=\.)\s+", line):
             words = " ".join(re.sub(r"[*`$\\]|\\text\{NaN\}", "", sentence).split())
-            if len(words) >= 30 and not words.startswith("Taught in"):
+            if len(words) >= 40 and not words.startswith("Taught in"):
                 sentences.append(words.rstrip("."))
     return sentences
 
