@@ -3,8 +3,13 @@
 - ``scripts/make_student.py`` removes every solution and nothing else, every
   exercise check answers "not yet" on its empty template, and the student
   notebooks run top to bottom;
-- ``book/instructor.md`` holds the lesson plans, objectives, misconceptions and
-  a quiz whose answers agree with the chapters' stored outputs and the package;
+- ``book/instructor.md`` holds the lesson plans, the objectives (the class's and
+  the homework's apart), misconceptions, a quiz whose answers agree with the
+  chapters' stored outputs and the package, and a homework set with its rubric;
+  the keys live in ``instructor/answer-key.md``, which no built page contains;
+- the deck: speaker notes with timings on every slide, a visible slide number,
+  a credits slide with both licences, the guide's quiz questions, and exercise
+  numbers that are the site's and the plain-Jupyter editions';
 - ``slides/masked-losses.ipynb`` is current, and the built deck loads in
   Chromium with no console error and no request to another origin, and moves
   with the arrow keys. The browser test needs the built deck
