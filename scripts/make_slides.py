@@ -7,6 +7,12 @@ code cells are the book's code, stored with their outputs like the chapters'.
 A markdown image whose address is a chapter notebook and a cell id,
 ``![](../notebooks/04_training.ipynb#46cc4b4b)``, shows that chapter's stored
 figure, with the chapter's alt text unless the image gives its own.
+An exercise is named by its label, as the chapters and the guide do,
+``{ref}`ex-predict```: the slide shows "Exercise 1", the number the site and
+the plain-Jupyter editions give it (``plain_jupyter.exercise_numbers``), as a
+link to the exercise on the site. ``{{ site_url }}`` and ``{{ repository_url }}``
+stand for the addresses ``_config.yml`` gives. Every slide needs speaker notes,
+and each shows its number, "n / total", in its corner.
 
     python scripts/make_slides.py [--out _build/slides] [--execute]
 
@@ -47,6 +53,8 @@ REVEAL_FILES = ("dist/reveal.js", "dist/reveal.css", "dist/theme/white.css", "di
 FAVICON = ROOT / "book" / "images" / "favicon.svg"
 CODE_STYLE = "a11y-high-contrast-light"  # accessible-pygments: contrast above WCAG AA
 TEX = re.compile(r"\$\$?[^$\n]+\$")
+EXERCISE_REF = re.compile(r"\{ref\}`(?P<label>ex-[\w-]+)`")
+SUBSTITUTION = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 CHAPTER_FIGURE = re.compile(r"!\[(?P<alt>[^\]]*)\]\((?P<path>[^)\s#]+\.ipynb)#(?P<cell>[\w-]+)\)")
 
 PAGE = """<!DOCTYPE html>
@@ -103,6 +111,13 @@ PAGE = """<!DOCTYPE html>
 
 DECK_CSS = """\
 .reveal {{ font-size: 34px; }}
+/* Each slide fills the slide area, so that its number sits in the bottom-left corner
+   (the bottom-right one holds the arrows). */
+.reveal .slides > section {{ min-height: 100%; box-sizing: border-box; padding-bottom: 1.6em; }}
+.reveal .slides > section > .deck-number {{
+  position: absolute; left: 0; bottom: 0; margin: 0;
+  font-size: 0.8em; line-height: 1.2; color: #4a4a4a; font-variant-numeric: tabular-nums;
+}}
 .reveal h1 {{ font-size: 2.1em; text-transform: none; }}
 .reveal h2 {{ font-size: 1.4em; text-transform: none; margin-bottom: 0.5em; }}
 .reveal section.title-slide h2 {{ font-size: 1.1em; }}
@@ -152,6 +167,30 @@ class Renderer:
         self.formatter = HtmlFormatter(style=CODE_STYLE, nowrap=True)
         self.markdown = MarkdownIt("commonmark", {"html": True, "highlight": self._fence})
         self.markdown.enable("table")
+        # Exercise numbers as the site and the plain-Jupyter editions give them.
+        paths = plain_jupyter.chapters("en")
+        self.numbers = plain_jupyter.exercise_numbers(paths)
+        self.exercise_pages = {
+            label: path.stem
+            for path in paths
+            for label in plain_jupyter.exercise_labels(json.loads(path.read_text("utf-8")))
+        }
+        self.substitutions = {
+            "site_url": plain_jupyter.site_url(),
+            "repository_url": plain_jupyter.repository_url(),
+        }
+
+    def _exercise(self, match: re.Match) -> str:
+        label = match["label"]
+        if label not in self.numbers:
+            raise ValueError(f"{self.deck.name}: no exercise labelled {label!r} in the chapters")
+        page = f"../../notebooks/{self.exercise_pages[label]}.html#{label}"
+        return f"[Exercise {self.numbers[label]}]({page})"
+
+    def _substitute(self, match: re.Match) -> str:
+        if match[1] not in self.substitutions:
+            raise ValueError(f"{self.deck.name}: no value for {{{{ {match[1]} }}}}")
+        return self.substitutions[match[1]]
 
     def _code(self, text: str, language: str = "python") -> str:
         try:
@@ -194,8 +233,10 @@ class Renderer:
             raise ValueError(
                 f"{self.deck.name}: TeX math ($...$) in a slide: {TEX.search(text)[0]}"
             )
-        # Any MyST (roles, admonitions) as plain Markdown, as the Colab edition shows it.
-        text = plain_jupyter.convert_markdown(text, plain_jupyter.Context(self.deck, {}, {}, "en"))
+        text = SUBSTITUTION.sub(self._substitute, EXERCISE_REF.sub(self._exercise, text))
+        # Any other MyST (roles, admonitions) as plain Markdown, as the Colab edition shows it.
+        context = plain_jupyter.Context(self.deck, {}, self.numbers, "en")
+        text = plain_jupyter.convert_markdown(text, context)
         return self.markdown.render(CHAPTER_FIGURE.sub(self._chapter_figure, text))
 
     def code_cell(self, cell: dict) -> str:
@@ -249,11 +290,20 @@ def slides(nb: dict, renderer: Renderer) -> list[dict]:
 
 def render(nb: dict, renderer: Renderer) -> str:
     sections = []
-    for number, slide in enumerate(slides(nb, renderer)):
+    deck = slides(nb, renderer)
+    for number, slide in enumerate(deck, start=1):
         notes = "".join(slide["notes"])
-        aside = f'<aside class="notes">{notes}</aside>' if notes else ""
-        css = ' class="title-slide"' if number == 0 else ""
-        sections.append(f"<section{css}>\n" + "\n".join(slide["blocks"]) + aside + "\n</section>")
+        if not re.sub(r"<[^>]+>", "", notes).strip():
+            first = source(nb["cells"][slide["first"]]).strip().splitlines()[0]
+            raise ValueError(f"{renderer.deck.name}: slide {number} ({first}) has no speaker notes")
+        aside = f'<aside class="notes">{notes}</aside>'
+        # reveal.js's own slideNumber is a link to "#/", which names no anchor: the
+        # number is drawn on each slide instead, and so also shows in the overview.
+        shown = f'<p class="deck-number">{number} / {len(deck)}</p>'
+        css = ' class="title-slide"' if number == 1 else ""
+        sections.append(
+            f"<section{css}>\n" + "\n".join(slide["blocks"]) + shown + aside + "\n</section>"
+        )
     title = nb["metadata"].get("title", "Masked losses in PyTorch")
     return PAGE.format(title=html.escape(title), slides="\n".join(sections))
 

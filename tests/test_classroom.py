@@ -3,8 +3,13 @@
 - ``scripts/make_student.py`` removes every solution and nothing else, every
   exercise check answers "not yet" on its empty template, and the student
   notebooks run top to bottom;
-- ``book/instructor.md`` holds the lesson plans, objectives, misconceptions and
-  a quiz whose answers agree with the chapters' stored outputs and the package;
+- ``book/instructor.md`` holds the lesson plans, the objectives (the class's and
+  the homework's apart), misconceptions, a quiz whose answers agree with the
+  chapters' stored outputs and the package, and a homework set with its rubric;
+  the keys live in ``instructor/answer-key.md``, which no built page contains;
+- the deck: speaker notes with timings on every slide, a visible slide number,
+  a credits slide with both licences, the guide's quiz questions, and exercise
+  numbers that are the site's and the plain-Jupyter editions';
 - ``slides/masked-losses.ipynb`` is current, and the built deck loads in
   Chromium with no console error and no request to another origin, and moves
   with the arrow keys. The browser test needs the built deck
@@ -16,7 +21,9 @@ from __future__ import annotations
 
 import ast
 import functools
+import html as htmllib
 import http.server
+import itertools
 import json
 import os
 import pathlib
@@ -29,6 +36,7 @@ import zipfile
 
 import pytest
 import torch
+import yaml
 
 import masked_loss as ml
 from masked_loss.teaching import exercises as ex
@@ -42,6 +50,9 @@ import plain_jupyter  # noqa: E402
 
 CHAPTERS = make_student.chapters()
 INSTRUCTOR = ROOT / "book" / "instructor.md"
+ANSWER_KEY = ROOT / "instructor" / "answer-key.md"
+# BOOK_SITE: another build to check (e.g. an older one, to see these tests fail on it).
+SITE = pathlib.Path(os.environ.get("BOOK_SITE", ROOT / "_build" / "html"))
 STUDENT_PAGE = ROOT / "book" / "student.md"
 DECK = make_slides.DECK
 BUILT_DECK = ROOT / "_build" / "html" / "classroom" / "slides"
@@ -442,24 +453,43 @@ def test_misconceptions_named_in_the_issue():
         assert phrase in text and f"notebooks/{chapter}" in text, phrase
 
 
-QUESTION = re.compile(r"^(\d+)\. (.+?)(?=^\d+\. |\Z|^```)", re.MULTILINE | re.DOTALL)
+QUESTION = re.compile(r"^(\d+)\. (.+?)(?=^\d+\. |\Z|^```|^\(|^#)", re.MULTILINE | re.DOTALL)
 KEY_ROW = re.compile(
-    r"^(\d+)\. \*\*\(([a-d])\)\*\* (.+?) Taught in \{doc\}`\.\./notebooks/(\w+)`\.$", re.MULTILINE
+    r"^(\d+)\. \*\*\(([a-d])\)\*\* (.+?) "
+    r"Taught in \[chapter \d+\]\(\.\./notebooks/(\w+)\.ipynb\)\.$",
+    re.MULTILINE,
 )
+
+
+@functools.cache
+def answer_key() -> str:
+    return ANSWER_KEY.read_text(encoding="utf-8")
+
+
+def key_section(title: str) -> str:
+    text = answer_key()
+    start = text.index(f"## {title}")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end > 0 else None]
+
+
+def quiz_questions() -> dict[int, str]:
+    return {int(n): text for n, text in QUESTION.findall(section("Quiz"))}
 
 
 def test_quiz_has_ten_questions_and_a_key_that_cites_the_chapters():
     quiz = section("Quiz")
-    questions = QUESTION.findall(quiz.split("```{admonition} Answer key")[0])
-    assert "```{admonition} Answer key\n:class: dropdown" in quiz, "the key is folded away"
-    assert [int(n) for n, _ in questions] == list(range(1, 11))
-    for number, text in questions:
+    questions = quiz_questions()
+    assert "Answer key" not in quiz and ":class: dropdown" not in quiz, "the key is on the page"
+    assert sorted(questions) == list(range(1, 11))
+    for number, text in questions.items():
         options = re.findall(r"\(([a-d])\) ", text)
         assert options == ["a", "b", "c", "d"], f"question {number}: options {options}"
-    key = KEY_ROW.findall(quiz)
+    key = KEY_ROW.findall(key_section("Quiz"))
     assert [int(n) for n, *_ in key] == list(range(1, 11))
     for _, _, _, chapter in key:
         assert (ROOT / "notebooks" / f"{chapter}.ipynb").is_file(), chapter
+        assert f"[chapter {int(chapter[:2])}](../notebooks/{chapter}.ipynb)" in key_section("Quiz")
 
 
 def stored_text(chapter: str) -> str:
@@ -467,7 +497,7 @@ def stored_text(chapter: str) -> str:
 
 
 def test_quiz_answers_agree_with_the_chapters_and_the_package():
-    key = {int(n): (letter, chapter) for n, letter, _, chapter in KEY_ROW.findall(section("Quiz"))}
+    key = {int(n): (letter, chapter) for n, letter, _, chapter in KEY_ROW.findall(answer_key())}
     # 1: the tutorial's example, naive 'mean' (the chapter prints it; the package agrees).
     inputs, targets, mask = ex.tutorial_example()
     assert abs(ml.naive_masked_mse_loss(inputs, targets, mask).item() - 4 / 6) < 1e-6
@@ -476,11 +506,8 @@ def test_quiz_answers_agree_with_the_chapters_and_the_package():
     step = torch.tensor([[1, 1, 1, 0], [1, 0, 0, 0]], dtype=torch.bool).unsqueeze(-1)
     assert ml.count_valid(step, (2, 4, 3)).item() == 12 and key[3] == ("c", "06_shapes")
     assert "ones in the mask: 4, valid elements: 12" in stored_text("06_shapes")
-    # 10: lengths 1 and 9, sums 2 and 90.
-    assert "= 9.2000" in stored_text("10_sample_vs_token") and "= 6.0000" in stored_text(
-        "10_sample_vs_token"
-    )
-    assert key[10] == ("a", "10_sample_vs_token")
+    # 10: computed in test_quiz_question_10_is_computed_and_on_no_slide.
+    assert key[10][1] == "10_sample_vs_token"
     # 7 and 8: NaN in the targets' padding against NaN in the inputs.
     nan08 = stored_text("08_nan_padding")
     assert (
@@ -514,6 +541,181 @@ def test_kit_links():
     assert make_student.ZIP_NAME == "masked-losses-student-notebooks.zip"
 
 
+PART1 = re.compile(r"notebooks/0[1-5]_\w+")
+PART2 = re.compile(r"notebooks/(?:0[6-9]|1\d)_\w+")
+
+
+def table_rows(text: str) -> list[str]:
+    return [r for r in text.splitlines() if r.startswith("| ") and not r.startswith("| objective")]
+
+
+def test_objectives_class_and_homework_apart():
+    """The class's objectives are Part 1's; Part 2's stand apart, as homework."""
+    objectives = section("Learning objectives")
+    head_class = "### In the class (chapters 2 to 5)"
+    head_home = "### After the class (homework: chapters 6 to 15)"
+    assert head_class in objectives and head_home in objectives
+    in_class = table_rows(objectives.split(head_class)[1].split(head_home)[0])
+    homework = table_rows(objectives.split(head_home)[1])
+    assert in_class and homework
+    for row in in_class:
+        assert PART1.search(row) and not PART2.search(row), row
+    for row in homework:
+        assert PART2.search(row), row
+    part2 = {p.stem for p in CHAPTERS if int(p.stem[:2]) >= 6}
+    assert part2 <= {m.split("/")[1] for m in PART2.findall("\n".join(homework))}
+    # Every Part 2 exercise is practised after the class; none of Part 1's.
+    labels = {
+        label: int(path.stem[:2])
+        for path in CHAPTERS
+        for label in make_student.exercise_labels(load(path))
+    }
+    for label, chapter in labels.items():
+        where = "\n".join(homework if chapter >= 6 else in_class)
+        assert f"{{ref}}`{label}`" in where, f"{label} (chapter {chapter}) in the wrong table"
+
+
+def test_homework_set_and_rubric():
+    homework = section("Homework")
+    assert "(homework)=\n## Homework" in page(), "the slides link to #homework"
+    # Every Part 2 exercise, and quiz questions 6 to 10.
+    for path in CHAPTERS:
+        if int(path.stem[:2]) >= 6:
+            for label in make_student.exercise_labels(load(path)):
+                assert f"{{ref}}`{label}`" in homework, label
+    assert "questions 6 to 10" in homework
+    # What to hand in, and in what format.
+    for thing in (
+        "`<family name>-masked-losses.zip`",
+        "`.ipynb`",
+        "`answers.md`",
+        "`6. (x) reason`",
+    ):
+        assert thing in homework, thing
+    handed = re.findall(r"`(\d\d_\w+)\.ipynb`", homework)
+    assert all((ROOT / "notebooks" / f"{name}.ipynb").is_file() for name in handed), handed
+    # The rubric: criteria, levels 2/1/0, points that add up to the stated total.
+    rubric = homework.split("### Rubric")[1]
+    assert "| criterion | 2 points | 1 point | 0 points |" in rubric
+    rows = [r for r in rubric.splitlines() if r.startswith("| ") and "criterion" not in r]
+    assert len(rows) >= 5
+    for row in rows:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        assert len(cells) == 4 and all(cells), row
+    points = [int(p) for p in re.findall(r"\((\d+) points\)", "\n".join(rows))]
+    total = int(re.search(r"the total is (\d+) points", rubric)[1])
+    assert sum(points) == total, (points, total)
+    exercises = sum(
+        1 for p in CHAPTERS if int(p.stem[:2]) >= 6 for _ in make_student.exercise_labels(load(p))
+    )
+    assert f"each of the nine exercises ({2 * exercises} points)" in rubric and exercises == 9
+    assert "each of quiz questions 6 to 10 (10 points)" in rubric
+    said = re.search(r"carry (\d+) of the (\d+) points", rubric)
+    assert said and int(said[2]) == total
+    assert int(said[1]) == sum(points) - 2 * exercises - 2, "quiz and paragraph points"
+
+
+def key_url() -> str:
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    repository = config["repository"]
+    return f"{repository['url'].rstrip('/')}/blob/{repository['branch']}/instructor/answer-key.md"
+
+
+def test_the_key_is_in_the_instructor_material_not_on_the_guide():
+    assert ANSWER_KEY.is_file()
+    text = page()
+    assert "Answer key" not in text and ":class: dropdown" not in text
+    # The guide says where the key is: a normal link built from _config.yml's repository.
+    assert f"[instructor/answer-key.md]({key_url()})" in text
+    assert text.count(key_url()) >= 2  # at the top and in the quiz section
+    # Nothing in the table of contents points at the instructor folder.
+    assert "instructor/" not in (ROOT / "_toc.yml").read_text(encoding="utf-8")
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    assert config["only_build_toc_files"] is True
+
+
+def test_homework_key_agrees_with_the_checks_and_the_numbers():
+    homework = key_section("Homework")
+    numbers = plain_jupyter.exercise_numbers(plain_jupyter.chapters("en"))
+    named = re.findall(r"\*\*Exercise (\d+)\*\* \(`(ex-[\w-]+)`, chapter (\d+)\)", homework)
+    part2 = {
+        label: int(path.stem[:2])
+        for path in CHAPTERS
+        if int(path.stem[:2]) >= 6
+        for label in make_student.exercise_labels(load(path))
+    }
+    assert sorted(label for _, label, _ in named) == sorted(part2)
+    for number, label, chapter in named:
+        assert int(number) == numbers[label], f"{label} is Exercise {numbers[label]}"
+        assert int(chapter) == part2[label], label
+    # The numbers the key gives pass the chapters' checks; near misses do not.
+    two = re.search(r"`ex-two-means`.*?token mean ([\d.]*\d), per-sample mean ([\d.]*\d)", homework)
+    assert ex.check_sample_vs_token(float(two[1]), float(two[2]))
+    assert not ex.check_sample_vs_token(float(two[2]), float(two[1]))
+    count = int(re.search(r"`ex-accumulation`, chapter 11\): (\d+),", homework)[1])
+    assert ex.check_accumulation_count(count) and not ex.check_accumulation_count(count // 3)
+
+
+def question_10() -> dict:
+    text = " ".join(quiz_questions()[10].split())
+    found = re.search(
+        r"padded to length (\d+), have (\d+) and (\d+) valid tokens, and their squared errors "
+        r"over the valid tokens sum to (\d+) and (\d+)\.",
+        text,
+    )
+    assert found, text
+    length, n1, n2, s1, s2 = map(int, found.groups())
+    options = {
+        letter: (float(a), float(b))
+        for letter, a, b in re.findall(r"\(([a-d])\) ([\d.]+) and ([\d.]+)", text)
+    }
+    return {"length": length, "lengths": (n1, n2), "sums": (s1, s2), "options": options}
+
+
+def test_quiz_question_10_is_computed_and_on_no_slide():
+    q = question_10()
+    (n1, n2), (s1, s2), length = q["lengths"], q["sums"], q["length"]
+    prediction = torch.zeros(2, length, dtype=torch.float64)
+    target = torch.zeros(2, length, dtype=torch.float64)
+    mask = torch.zeros(2, length, dtype=torch.bool)
+    for row, (n, total) in enumerate(((n1, s1), (n2, s2))):
+        mask[row, :n] = True
+        target[row, :n] = (total / n) ** 0.5  # n tokens whose squared errors sum to total
+    token = ml.masked_mse_loss(prediction, target, mask).item()
+    sample = ml.masked_mse_loss(prediction, target, mask, average="sample").item()
+    naive = ml.naive_masked_mse_loss(prediction, target, mask).item()
+    assert abs(token - (s1 + s2) / (n1 + n2)) < 1e-12
+    assert abs(sample - (s1 / n1 + s2 / n2) / 2) < 1e-12
+    letter = {int(n): k for n, k, *_ in KEY_ROW.findall(answer_key())}[10]
+    options = q["options"]
+    assert sorted(options) == ["a", "b", "c", "d"]
+    assert options[letter] == pytest.approx((token, sample), abs=1e-9)
+    for other, values in options.items():
+        if other != letter:
+            assert values != pytest.approx((token, sample), abs=1e-3), other
+    # The distractors the key names: swapped, total over the sequences, the naive recipe.
+    assert pytest.approx((sample, token)) in options.values()
+    assert any(v[0] == pytest.approx((s1 + s2) / 2) for v in options.values())
+    assert any(v[0] == pytest.approx(naive) for v in options.values())
+    key10 = re.search(r"^10\. .*$", key_section("Quiz"), re.MULTILINE)[0]
+    assert f"{token:g}" in key10 and f"{sample:.1f}" in key10
+    # Not a slide's example: the deck shows neither of its numbers nor its lengths.
+    deck_text = "\n".join(output_text(c) + source(c) for c in load(DECK)["cells"])
+    for value in (token, sample):
+        assert f"{value:.4f}" not in deck_text, value
+    slide_lengths = {(1, 9)}
+    assert re.search(r"# 1 token, squared error 2", deck_text) and re.search(
+        r"# 9 tokens", deck_text
+    )
+    assert (n1, n2) not in slide_lengths and (n2, n1) not in slide_lengths
+    # Nor the chapter 10 exercise's (2 and 8 valid elements).
+    chapter10 = "".join(
+        source(c) for c in load(ROOT / "notebooks" / "10_sample_vs_token.ipynb")["cells"]
+    )
+    exercise = re.search(r"have (\d+) and (\d+) valid elements", chapter10)
+    assert (n1, n2) != tuple(map(int, exercise.groups()))
+
+
 # --- The slide deck ---------------------------------------------------------------------------
 
 
@@ -523,7 +725,7 @@ def deck_slides(nb: dict) -> int:
 
 def test_deck_size_matches_the_guide():
     count = deck_slides(load(DECK))
-    assert 15 <= count <= 25
+    assert 15 <= count <= 30
     assert re.search(rf"\b{count}\s+slides\b", page()), f"the guide does not say {count} slides"
 
 
@@ -652,3 +854,300 @@ def test_deck_in_the_browser(deck_dir):
     finally:
         server.shutdown()
     assert not problems, "\n".join(problems)
+
+
+# --- The deck as a class: notes, numbers, credits, quiz, exercise numbers --------------------
+
+
+@functools.cache
+def rendered_slides() -> list[dict]:
+    return make_slides.slides(load(DECK), make_slides.Renderer(DECK))
+
+
+def plain(html_text: str) -> str:
+    return " ".join(htmllib.unescape(re.sub(r"<[^>]+>", " ", html_text)).split())
+
+
+def plan_segments() -> list[tuple[int, int, int, int]]:
+    """The 90-minute plan's segments: (start, end) in minutes and (first, last) slide."""
+    segments = []
+    for row in section("Lesson plan: 90 minutes").splitlines():
+        times = re.match(r"^\| \*\*(\d:\d\d)–(\d:\d\d):", row)
+        if not times:
+            continue
+        first, last = re.findall(r"slides? (\d+)(?:–(\d+))?", row)[-1]
+        segments.append((minutes(times[1]), minutes(times[2]), int(first), int(last or first)))
+    return segments
+
+
+def test_every_slide_has_speaker_notes_with_its_timing():
+    deck = rendered_slides()
+    windows = []
+    for number, slide in enumerate(deck, start=1):
+        notes = plain("".join(slide["notes"]))
+        assert len(notes) > 60, f"slide {number} has no speaker notes worth the name: {notes!r}"
+        timing = re.search(r"Timing: (\d:\d\d)–(\d:\d\d) \((\d+) min\)", notes)
+        assert timing, f"slide {number}: no timing in its notes"
+        start, end = minutes(timing[1]), minutes(timing[2])
+        assert end - start == int(timing[3]) > 0, f"slide {number}: {timing[0]}"
+        windows.append((number, start, end))
+    # One after another, from 0:00 to 1:30, each inside its lesson-plan segment.
+    assert windows[0][1] == 0 and windows[-1][2] == 90
+    for (_, _, end), (number, start, _) in itertools.pairwise(windows):
+        assert start == end, f"slide {number} starts at {start} min, the one before ends at {end}"
+    for number, start, end in windows:
+        segment = [s for s in plan_segments() if s[2] <= number <= s[3]]
+        assert len(segment) == 1, f"slide {number} is in no segment of the 90-minute plan"
+        assert segment[0][0] <= start and end <= segment[0][1], f"slide {number}: {start}–{end}"
+
+
+def test_the_builder_refuses_a_slide_without_notes():
+    nb = load(DECK)
+    nb["cells"] = [c for c in nb["cells"] if make_slides.slide_type(c) != "notes"]
+    with pytest.raises(ValueError, match=r"slide 1 \(# Masked losses in PyTorch\) has no speaker"):
+        make_slides.render(nb, make_slides.Renderer(DECK))
+
+
+@pytest.fixture(scope="module")
+def fresh_deck(tmp_path_factory):
+    """The deck built now from the notebook (the one in _build may be older)."""
+    if not all((REVEAL / f).is_file() for f in make_slides.REVEAL_FILES):
+        pytest.skip(f"reveal.js not installed at {REVEAL} (npm ci)")
+    out = tmp_path_factory.mktemp("fresh") / "slides"
+    make_slides.build(DECK, out, REVEAL)
+    return out
+
+
+def deck_sections(deck: pathlib.Path) -> list[str]:
+    page_ = (deck / "index.html").read_text(encoding="utf-8")
+    return re.findall(r"<section[^>]*>(.*?)</section>", page_, re.DOTALL)
+
+
+def test_rendered_deck_numbers_every_slide(fresh_deck):
+    sections = deck_sections(fresh_deck)
+    total = deck_slides(load(DECK))
+    assert len(sections) == total
+    for number, body in enumerate(sections, start=1):
+        shown = re.findall(r'<p class="deck-number">(\d+) / (\d+)</p>', body)
+        assert shown == [(str(number), str(total))], f"slide {number}: {shown}"
+        notes = re.search(r'<aside class="notes">(.*?)</aside>', body, re.DOTALL)
+        assert notes and plain(notes[1]), f"slide {number} has no notes in the page"
+    page_ = (fresh_deck / "index.html").read_text(encoding="utf-8")
+    assert "slideNumber: false" in page_, "reveal.js's own number is a link to #/"
+
+
+def footer_links() -> dict[str, str]:
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    footer = config["html"]["extra_footer"]
+    return {text: url for url, text in re.findall(r'<a href="([^"]+)">([^<]+)</a>', footer)}
+
+
+def test_a_credits_slide_names_both_licences_the_book_and_the_tutorial(fresh_deck):
+    credits = [s for s in deck_sections(fresh_deck) if "Credits and licence" in s]
+    assert len(credits) == 1
+    slide = credits[0]
+    licences = footer_links()
+    assert set(licences) == {"MIT licence", "CC BY 4.0"}
+    for text, url in licences.items():
+        assert f'<a href="{url}">{text}</a>' in slide, text
+    assert "Code:" in plain(slide) and "Text and figures:" in plain(slide)
+    assert plain_jupyter.site_url() in slide and plain_jupyter.repository_url() in slide
+    assert "CITATION.cff" in slide and (ROOT / "CITATION.cff").is_file()
+    # The tutorial, as the references page cites it: its title and its address.
+    references = (ROOT / "book" / "references.md").read_text(encoding="utf-8")
+    cited = references.split("## The tutorial this book examines")[1].split("\n## ")[0]
+    title = re.search(r"\*(Pytorch [^*]+)\*", cited)[1]
+    address = re.search(r"<(https://geek-docs\.com/[^>]+)>", cited)[1]
+    assert title in plain(slide) and f'href="{address}"' in slide
+    assert "reveal.js (MIT licence" in plain(slide)
+    assert (fresh_deck / "reveal" / "LICENSE").is_file()
+
+
+def normalise(text: str) -> str:
+    """A question as words: no Markdown emphasis, code marks or TeX dollars."""
+    text = re.sub(r"[*`$]", "", text)
+    return " ".join(text.replace("- (", "(").split())
+
+
+def test_quiz_slides_are_the_guides_questions_1_to_5(fresh_deck):
+    wrap_up = [r for r in section("Lesson plan: 90 minutes").splitlines() if "Wrap-up" in r][0]
+    first, last = map(int, re.search(r"quiz questions (\d+) to (\d+)", wrap_up).groups())
+    guide = quiz_questions()
+    cells = load(DECK)["cells"]
+    quiz = {}
+    for cell in cells:
+        found = re.match(r"## Quiz, question (\d+) of (\d+)\n\n(.*)", source(cell), re.DOTALL)
+        if found:
+            assert make_slides.slide_type(cell) == "slide"
+            assert int(found[2]) == last - first + 1
+            quiz[int(found[1])] = found[3]
+    assert sorted(quiz) == list(range(first, last + 1))
+    for number, text in quiz.items():
+        assert normalise(text) == normalise(guide[number]), f"question {number} differs"
+    # The slides the guide names for them, and notes that keep the answer for the key.
+    numbers = [i for i, s in enumerate(deck_sections(fresh_deck), start=1) if "Quiz, question" in s]
+    assert f"slides {numbers[0]} to {numbers[-1]}" in section("Quiz")
+    assert numbers == list(range(numbers[0], numbers[0] + len(quiz)))
+    for index in numbers:
+        notes = plain("".join(rendered_slides()[index - 1]["notes"]))
+        assert "instructor/answer-key.md" in notes
+        assert not re.search(r"\*\*\([a-d]\)\*\*|answer is|correct answer", notes), notes
+
+
+def test_exercise_numbers_agree_across_deck_editions_and_guide(fresh_deck):
+    numbers = plain_jupyter.exercise_numbers(plain_jupyter.chapters("en"))
+    assert sorted(numbers.values()) == list(range(1, len(numbers) + 1))
+    chapter_of = {
+        label: path for path in CHAPTERS for label in make_student.exercise_labels(load(path))
+    }
+    # The deck names exercises by label in its source and by the site's number on screen.
+    deck_source = "\n".join(source(c) for c in load(DECK)["cells"])
+    mentioned = set(re.findall(r"\{ref\}`(ex-[\w-]+)`", deck_source))
+    assert len(mentioned) >= 10
+    html_text = (fresh_deck / "index.html").read_text(encoding="utf-8")
+    shown = dict(
+        (label, int(n))
+        for label, n in re.findall(r'href="[^"]*\.html#(ex-[\w-]+)">Exercise (\d+)</a>', html_text)
+    )
+    assert set(shown) == mentioned
+    for label in mentioned:
+        assert shown[label] == numbers[label], label
+        href = f'href="../../notebooks/{chapter_of[label].stem}.html#{label}"'
+        assert href in html_text, label
+    assert not re.search(r"\bex-[a-z]", plain(html_text)), "a raw label on a slide"
+    # The plain-Jupyter (Colab and student) editions give every exercise the same number.
+    for path in EXERCISE_CHAPTERS:
+        nb, _ = plain_jupyter.convert(path, "colab", numbers)
+        given = nb["metadata"]["masked_loss"]["exercises"]
+        for label, number in given.items():
+            assert number == numbers[label]
+            assert any(
+                re.search(rf"(?m)^\*\*Exercise {number}\*\*", source(c)) for c in nb["cells"]
+            ), f"{path.name}: no Exercise {number} ({label})"
+
+
+@pytest.mark.parametrize("width, height", [(390, 844), (1280, 800)])
+def test_slide_number_is_visible_on_every_slide(fresh_deck, width, height):
+    """In Chromium, each slide's "n / total" is on screen, legible, and covered by nothing."""
+    from playwright.sync_api import sync_playwright
+
+    if not (shutil.which(CHROMIUM) or pathlib.Path(CHROMIUM).exists()):
+        pytest.skip(f"{CHROMIUM} not found: apt-get install -y chromium")
+    handler = functools.partial(_Quiet, directory=str(fresh_deck))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
+            )
+            page_ = browser.new_page(viewport={"width": width, "height": height})
+            page_.goto(
+                f"http://127.0.0.1:{server.server_address[1]}/index.html", wait_until="networkidle"
+            )
+            page_.wait_for_function("() => window.Reveal && Reveal.isReady()")
+            total = page_.evaluate("Reveal.getTotalSlides()")
+            assert total == deck_slides(load(DECK))
+            # reveal.js's own number (a link to "#/") stays off.
+            assert page_.locator(".reveal .slide-number").is_hidden()
+            for index in range(total):
+                page_.evaluate(f"Reveal.slide({index})")
+                page_.wait_for_function(f"() => Reveal.getIndices().h === {index}")
+                seen = page_.evaluate(
+                    """() => {
+                        const el = document.querySelector(
+                            '.reveal .slides > section.present > .deck-number');
+                        if (!el) return null;
+                        const r = el.getBoundingClientRect();
+                        const style = getComputedStyle(el);
+                        const px = r.height / el.offsetHeight * parseFloat(style.fontSize);
+                        const top = document.elementFromPoint(
+                            r.left + r.width / 2, r.top + r.height / 2);
+                        return {text: el.innerText, left: r.left, top: r.top, right: r.right,
+                                bottom: r.bottom, px, visible: style.visibility === 'visible'
+                                && parseFloat(style.opacity) === 1, onTop: top === el,
+                                width: innerWidth, height: innerHeight};
+                    }"""
+                )
+                where = f"slide {index + 1} at {width} px"
+                assert seen, f"{where}: no number"
+                assert seen["text"] == f"{index + 1} / {total}", where
+                assert seen["visible"] and seen["onTop"], f"{where}: hidden or covered"
+                assert 0 <= seen["left"] and seen["right"] <= seen["width"], where
+                assert 0 <= seen["top"] and seen["bottom"] <= seen["height"], where
+                assert seen["px"] >= 14, f"{where}: {seen['px']:.1f} px"
+            browser.close()
+    finally:
+        server.shutdown()
+
+
+# --- The built site: its exercise numbers, and no key on any page -----------------------------
+
+
+@pytest.fixture(scope="module")
+def built_site():
+    if not (SITE / "book" / "instructor.html").is_file():
+        pytest.skip(f"no built site at {SITE}: make html")
+    return SITE
+
+
+def test_site_numbers_exercises_as_the_deck_and_the_guide(built_site):
+    numbers = plain_jupyter.exercise_numbers(plain_jupyter.chapters("en"))
+    for path in EXERCISE_CHAPTERS:
+        page_ = (built_site / "notebooks" / f"{path.stem}.html").read_text(encoding="utf-8")
+        for label in make_student.exercise_labels(load(path)):
+            found = re.search(
+                rf'id="{label}">\s*<p class="admonition-title"><span class="caption-number">'
+                rf"Exercise (\d+) </span>",
+                page_,
+            )
+            assert found and int(found[1]) == numbers[label], f"{path.stem} {label}"
+    # The guide's {ref}s show the same numbers.
+    guide = (built_site / "book" / "instructor.html").read_text(encoding="utf-8")
+    links = re.findall(r'href="[^"]*#(ex-[\w-]+)"[^>]*>(.*?)</a>', guide, re.DOTALL)
+    assert {label for label, _ in links} == set(numbers)
+    for label, text in links:
+        assert plain(text) == f"Exercise {numbers[label]}", (label, plain(text))
+    # The slides' link to the homework lands on its heading.
+    assert 'id="homework"' in guide
+
+
+def key_sentences() -> list[str]:
+    """The key's explanations, sentence by sentence, as words."""
+    text = key_section("Quiz") + key_section("Homework")
+    sentences = []
+    for line in text.splitlines():
+        line = re.sub(r"^\d+\. \*\*\([a-d]\)\*\* |^- \*\*Exercise \d+\*\* \([^)]*\): ", "", line)
+        line = re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", line)
+        for sentence in re.split(r"(?<=\.)\s+", line):
+            words = " ".join(re.sub(r"[*`$\\]|\\text\{NaN\}", "", sentence).split())
+            if len(words) >= 40 and not words.startswith("Taught in"):
+                sentences.append(words.rstrip("."))
+    return sentences
+
+
+def site_text(path: pathlib.Path) -> str:
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if path.suffix == ".html":
+        text = htmllib.unescape(re.sub(r"<[^>]+>", " ", text))
+    text = re.sub(r"\\\(|\\\)|\\text\{NaN\}|[*`$\\]", "", text)
+    return " ".join(text.split())
+
+
+def test_no_answer_key_on_any_site_page(built_site):
+    sentences = key_sentences()
+    assert len(sentences) >= 25, sentences
+    files = [
+        p
+        for p in built_site.rglob("*")
+        if p.is_file()
+        and p.suffix in {".html", ".md", ".txt", ".ipynb", ".js", ".json"}
+        and "_static" not in p.parts
+    ]
+    assert any(p.name == "instructor.html" for p in files)
+    found = []
+    for path in files:
+        text = site_text(path)
+        found += [f"{path.relative_to(built_site)}: {s}" for s in sentences if s in text]
+    assert not found, "\n".join(found[:10])
+    assert not list(built_site.rglob("answer-key*")) and not (built_site / "instructor").exists()
