@@ -10,7 +10,10 @@
 - page weight and phones: the theme's 1.5 MB icon script is dropped (its
   stylesheet already draws the icons with a web font), formulas are rendered
   to SVG at build time (no MathJax in the browser), and ``site.css`` /
-  ``site.js`` repair the theme's small-screen navigation and clipped output.
+  ``site.js`` repair the theme's small-screen navigation and clipped output;
+- the Chinese pages in Chinese throughout (book/_ext/zh_interface.py): the
+  theme's interface, the generated labels ("练习 2", "图 3", the show/hide
+  buttons) and exercise and figure numbers equal to the English chapter's.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import posixpath
 import re
 import shutil
 import subprocess
+import sys
 import urllib.parse
 from typing import Any
 
@@ -32,6 +36,12 @@ from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.search.zh import SearchChinese
 from sphinx.util import logging
+
+# The Chinese pages' interface lives beside this file (scripts/release.py loads
+# this one by its path, outside Sphinx, where book/_ext is not on sys.path).
+if str(pathlib.Path(__file__).resolve().parent) not in sys.path:
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import zh_interface  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
@@ -82,8 +92,7 @@ def site_url(repository_url: str) -> str:
     return f"https://{owner.lower()}.github.io/{name}/"
 
 
-def is_chinese(pagename: str) -> bool:
-    return pagename.startswith(("book/zh/", "notebooks/zh/"))
+is_chinese = zh_interface.is_chinese
 
 
 def _target_page(pagename: str, link: str) -> str:
@@ -227,10 +236,13 @@ def _page_context(
         for (kind, key), value in tags.items()
     )
     pdf = pathto(PDF_NAME, 1)
-    context["theme_extra_footer"] = (context.get("theme_extra_footer") or "") + (
-        f'<p class="book-release">Version {html.escape(config.version)} · '
-        f'<a href="{pdf}">the whole book as a PDF</a></p>'
-    )
+    if chinese:
+        _chinese_context(context, config.version, pdf)
+    else:
+        context["theme_extra_footer"] = (context.get("theme_extra_footer") or "") + (
+            f'<p class="book-release">Version {html.escape(config.version)} · '
+            f'<a href="{pdf}">the whole book as a PDF</a></p>'
+        )
     # The Colab button opens the chapter's plain-Jupyter edition, not the MyST source.
     colab = colab_link(config.html_theme_options.get("repository_url", ""), pagename)
     for group in context.get("header_buttons", []):
@@ -248,12 +260,31 @@ def _page_context(
                 {
                     "type": "link",
                     "url": pdf,
-                    "text": "Whole book (.pdf)",
-                    "tooltip": "Download the whole book as a PDF",
+                    "text": "全书 (.pdf)" if chinese else "Whole book (.pdf)",
+                    "tooltip": "下载全书 PDF" if chinese else "Download the whole book as a PDF",
                     "icon": "fas fa-book",
                     "label": "download-book-pdf-button",
                 }
             )
+        if chinese and button.get("label") == "launch-buttons":
+            for item in button.get("buttons", []):
+                if item.get("text") == "Colab":
+                    item["tooltip"] = "在 Colab 中打开"
+
+
+def _chinese_context(context: dict[str, Any], version: str, pdf: str) -> None:
+    """A Chinese page's own words where the theme takes them from the configuration."""
+    context["theme_toc_title"] = "目录"
+    context["theme_search_bar_text"] = "搜索本书…"
+    context["author"] = zh_interface.AUTHOR_ZH
+    context["copyright"] = f"{datetime.date.today().year}, {zh_interface.AUTHOR_ZH}"
+    if context.get("docstitle"):
+        context["docstitle"] = zh_interface.BOOK_TITLE_ZH
+    context["theme_extra_footer"] = (
+        '<p>代码:<a href="https://opensource.org/license/mit">MIT 许可证</a>。'
+        '文字和图:<a href="https://creativecommons.org/licenses/by/4.0/">CC BY 4.0</a>。</p>'
+        f'<p class="book-release">版本 {html.escape(version)} · <a href="{pdf}">全书 PDF</a></p>'
+    )
 
 
 FONTAWESOME_SCRIPT = re.compile(
@@ -382,6 +413,8 @@ def _finish(app: Sphinx, exception: Exception | None) -> None:
         if pagename != "search":
             new = SEARCH_INDEX_SCRIPT.sub("", new)
         new = _language_links(pagename, new)
+        if is_chinese(pagename):
+            new = zh_interface.chinese_html(new)
         new = re.sub(r'(<i class=")([^"]*)(")', _long_icon_names, new)
         new = WIDGET_STATE.sub(_current_explorer, new)
         new = INLINE_MATH.sub(replace(False), new)
@@ -406,6 +439,7 @@ class _SearchChineseAndEnglish(SearchChinese):
 
 
 def setup(app: Sphinx) -> dict[str, object]:
+    zh_interface.setup(app)
     app.add_search_language(_SearchChineseAndEnglish)
     app.add_css_file("zh.css")
     app.connect("config-inited", _configure)
