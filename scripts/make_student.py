@@ -153,7 +153,7 @@ def all_chapters() -> list[pathlib.Path]:
 
 
 def zip_path(path: pathlib.Path) -> str:
-    """Where a chapter's student notebook sits in the edition: ``NN_x.ipynb`` or ``zh/NN_x.ipynb``."""
+    """A chapter's place in the edition: ``NN_x.ipynb``, or ``zh/NN_x.ipynb`` if Chinese."""
     return f"zh/{path.name}" if language(path) == "zh" else path.name
 
 

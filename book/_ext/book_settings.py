@@ -125,8 +125,10 @@ def _configure(app: Sphinx, config: Config) -> None:
         config.html_baseurl = site_url(repository)
     config.html_last_updated_fmt = "%Y-%m-%d"
     templates = str(ROOT / "book" / "_templates")
+    # First: the themes add their component folders to templates_path, and
+    # book/_templates overrides two of their components (the sidebar toggles).
     if templates not in config.templates_path:
-        config.templates_path = [*config.templates_path, templates]
+        config.templates_path = [templates, *config.templates_path]
     config.html_additional_pages = {**config.html_additional_pages, "404": "404.html"}
 
 

@@ -126,7 +126,7 @@ CELL_PROMPTS = {
 # Strings written straight into the HTML, without a catalog (replaced in book_settings._finish).
 HTML_STRINGS = {
     'aria-label="Toggle hidden content"': 'aria-label="显示或隐藏内容"',
-    '<nav class="bd-links bd-docs-nav" aria-label="Main">': '<nav class="bd-links bd-docs-nav" aria-label="全书目录">',
+    'bd-docs-nav" aria-label="Main"': 'bd-docs-nav" aria-label="全书目录"',
     '<nav aria-label="Page">': '<nav aria-label="本页">',
     "let toggleHintShow = 'Click to show';": "let toggleHintShow = '点击显示';",
     "let toggleHintHide = 'Click to hide';": "let toggleHintHide = '点击隐藏';",
