@@ -79,7 +79,7 @@ HEADERS = {
 HEADERS_ZH = {
     "colab": (
         "**Colab 版**:[《PyTorch 中的掩码损失》]({site})一章的纯 Jupyter 版本,保留了运行输出:"
-        "正文中的数字就是代码打印的结果,每道练习的答案折叠在「练习答案」之下。请从头依次运行;"
+        "正文中的数字就是代码打印的结果,每道练习的答案折叠在「练习 N 的答案」之下。请从头依次运行;"
         "第一个代码单元会安装 `masked_loss` 包(版本 {ref})。"
     ),
     "student": (
@@ -90,8 +90,19 @@ HEADERS_ZH = {
     ),
 }
 LABELS = {
-    "en": {"exercise": "Exercise", "solution": "Solution to Exercise", "figure": "Figure"},
-    "zh": {"exercise": "练习", "solution": "练习答案", "figure": "图"},
+    # "solution" names a folded solution, {n} its exercise's number (as the site says).
+    "en": {
+        "exercise": "Exercise",
+        "solution": "Solution to Exercise {n}",
+        "figure": "Figure",
+        "show_code": " (double-click to show the code)",
+    },
+    "zh": {
+        "exercise": "练习",
+        "solution": "练习 {n} 的答案",
+        "figure": "图",
+        "show_code": "(双击显示代码)",
+    },
 }
 ADMONITION_TITLES = {
     "note": "Note",
@@ -284,7 +295,7 @@ def fold_solutions(nb: dict, numbers: dict[str, int], words: dict[str, str], nam
             if label is None or source(cell).strip():
                 cells.append(cell)
             continue
-        title = f"{words['solution']} {numbers.get(label, '?')}"
+        title = words["solution"].format(n=numbers.get(label, "?"))
         if ends:
             cells.append(cell)  # the prose after the solution
         elif cell["cell_type"] == "markdown":
@@ -300,7 +311,7 @@ def fold_solutions(nb: dict, numbers: dict[str, int], words: dict[str, str], nam
             # JupyterLab and Notebook 7 fold it by the source_hidden flag.
             code = source(cell)
             if not code.startswith("# @title"):
-                code = f"# @title {title} (double-click to show the code)\n{code}"
+                code = f"# @title {title}{words['show_code']}\n{code}"
             metadata = dict(cell.get("metadata", {}))
             metadata["cellView"] = "form"
             metadata["jupyter"] = {**metadata.get("jupyter", {}), "source_hidden": True}

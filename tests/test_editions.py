@@ -186,6 +186,17 @@ def test_solutions_are_folded_in_colab_and_gone_for_students():
     assert any(c.get("outputs") for c in colab["cells"] if c["cell_type"] == "code")
 
 
+def test_chinese_solutions_are_titled_as_on_the_site():
+    """ "练习 N 的答案", as the Chinese pages title a solution; N as the English "Exercise N"."""
+    path = ROOT / "notebooks" / "zh" / "03_why_k_over_n.ipynb"
+    colab, _ = plain_jupyter.convert(path, "colab")
+    number = plain_jupyter.exercise_numbers(plain_jupyter.chapters("en"))["ex-k-over-n"]
+    body = "\n".join(text(c) for c in colab["cells"])
+    assert f"练习 {number} 的答案" in body
+    assert "Solution" not in body and "练习答案" not in body and "double-click" not in body
+    assert f"# @title 练习 {number} 的答案(双击显示代码)" in body
+
+
 def test_admonitions_become_blockquotes_with_their_title():
     ctx = plain_jupyter.Context(ROOT / "notebooks" / "02_the_bug.ipynb", {"cells": []}, {}, "en")
     md = "Before.\n\n```{admonition} Summary\n:class: important\n\n- one\n- two\n```\n\nAfter."

@@ -302,12 +302,13 @@ def _chinese_doctree(app: Sphinx, doctree: nodes.document, docname: str) -> None
 
 
 def _full_width_brackets(element: Any) -> None:
-    """`` (subtitle)`` -> ``(subtitle)``: brackets as Chinese text writes them."""
+    """The brackets around sphinx-exercise's subtitle, full width as Chinese writes them."""
     if element is None:
         return
+    brackets = {" (": "\uff08", ")": "\uff09"}
     for child in list(element.children):
-        if isinstance(child, nodes.Text) and child.astext() in {" (", ")"}:
-            element.replace(child, nodes.Text("(" if child.astext() == " (" else ")"))
+        if isinstance(child, nodes.Text) and child.astext() in brackets:
+            element.replace(child, nodes.Text(brackets[child.astext()]))
 
 
 def chinese_html(text: str) -> str:
