@@ -261,3 +261,29 @@ def test_chinese_catalog_covers_the_theme_strings():
     for kind in ("content", "source", "output", "outputs"):
         for prompt in (config.code_prompt_show, config.code_prompt_hide):
             assert prompt.replace("{type}", kind) in zh_interface.CELL_PROMPTS, (prompt, kind)
+
+
+def test_hidden_cell_buttons_are_translated_on_chinese_pages_only():
+    """myst-nb's show/hide prompts, on the doctree as its post-transform leaves them.
+
+    No Chinese chapter hides a cell today, so the browser test above finds no
+    such button; this one gives the doctree step a node to translate.
+    """
+    from docutils.frontend import get_default_settings
+    from docutils.parsers.rst import Parser
+    from docutils.utils import new_document
+    from myst_nb.sphinx_ import HideCodeCellNode
+
+    def prompts(docname: str) -> tuple[str, str]:
+        document = new_document("page", get_default_settings(Parser))
+        node = HideCodeCellNode(
+            prompt_show="Show code cell content", prompt_hide="Hide code cell content"
+        )
+        custom = HideCodeCellNode(prompt_show="Run me", prompt_hide="Hide me")
+        document += [node, custom]
+        zh_interface._chinese_doctree(None, document, docname)
+        assert (custom["prompt_show"], custom["prompt_hide"]) == ("Run me", "Hide me")
+        return node["prompt_show"], node["prompt_hide"]
+
+    assert prompts("notebooks/zh/02_the_bug") == ("显示代码单元", "隐藏代码单元")
+    assert prompts("notebooks/02_the_bug") == ("Show code cell content", "Hide code cell content")
