@@ -315,7 +315,11 @@ def chinese_html(text: str) -> str:
     """The strings the extensions write straight into a Chinese page's HTML."""
     for english, chinese in HTML_STRINGS.items():
         text = text.replace(english, chinese)
-    return text
+    # The writer ends a label with a space ("练习 2 "); a full-width bracket has its own.
+    return CAPTION_BEFORE_BRACKET.sub(r"\1\2", text)
+
+
+CAPTION_BEFORE_BRACKET = re.compile(r'(<span class="caption-number">[^<]*?) (</span>\uff08)')
 
 
 def setup(app: Sphinx) -> None:
