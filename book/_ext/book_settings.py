@@ -27,7 +27,6 @@ import posixpath
 import re
 import shutil
 import subprocess
-import sys
 import urllib.parse
 from typing import Any
 
@@ -36,12 +35,6 @@ from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.search.zh import SearchChinese
 from sphinx.util import logging
-
-# The Chinese pages' interface lives beside this file (scripts/release.py loads
-# this one by its path, outside Sphinx, where book/_ext is not on sys.path).
-if str(pathlib.Path(__file__).resolve().parent) not in sys.path:
-    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-import zh_interface  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +85,8 @@ def site_url(repository_url: str) -> str:
     return f"https://{owner.lower()}.github.io/{name}/"
 
 
-is_chinese = zh_interface.is_chinese
+def is_chinese(pagename: str) -> bool:
+    return pagename.startswith(("book/zh/", "notebooks/zh/"))
 
 
 def _target_page(pagename: str, link: str) -> str:
@@ -278,6 +272,8 @@ def _chinese_context(context: dict[str, Any], version: str, pdf: str) -> None:
     """A Chinese page's own words where the theme takes them from the configuration."""
     context["theme_toc_title"] = "目录"
     context["theme_search_bar_text"] = "搜索本书…"
+    import zh_interface  # beside this file: book/_ext, on sys.path in a Sphinx build
+
     context["author"] = zh_interface.AUTHOR_ZH
     context["copyright"] = f"{datetime.date.today().year}, {zh_interface.AUTHOR_ZH}"
     if context.get("docstitle"):
@@ -416,6 +412,8 @@ def _finish(app: Sphinx, exception: Exception | None) -> None:
             new = SEARCH_INDEX_SCRIPT.sub("", new)
         new = _language_links(pagename, new)
         if is_chinese(pagename):
+            import zh_interface
+
             new = zh_interface.chinese_html(new)
         new = re.sub(r'(<i class=")([^"]*)(")', _long_icon_names, new)
         new = WIDGET_STATE.sub(_current_explorer, new)
@@ -441,6 +439,10 @@ class _SearchChineseAndEnglish(SearchChinese):
 
 
 def setup(app: Sphinx) -> dict[str, object]:
+    # The Chinese pages' interface (book/_ext/zh_interface.py). Imported here, not
+    # at the top: scripts/release.py loads this file alone, by its path.
+    import zh_interface
+
     zh_interface.setup(app)
     app.add_search_language(_SearchChineseAndEnglish)
     app.add_css_file("zh.css")

@@ -41,6 +41,7 @@ from typing import Any
 
 import sphinx
 import sphinx.locale
+from book_settings import is_chinese
 from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.transforms.post_transforms import SphinxPostTransform
@@ -132,10 +133,6 @@ HTML_STRINGS = {
     "let toggleHintHide = 'Click to hide';": "let toggleHintHide = '点击隐藏';",
 }
 CATALOG_KEYS = {"sphinx": ("general", "sphinx"), "booktheme": ("general", "booktheme")}
-
-
-def is_chinese(pagename: str) -> bool:
-    return pagename.startswith(("book/zh/", "notebooks/zh/"))
 
 
 class _Messages(gettext.NullTranslations):
