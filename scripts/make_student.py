@@ -12,8 +12,13 @@ a first cell says what this edition is.
 
     python scripts/make_student.py [--out _build/student] [NOTEBOOK ...]
 
-writes ``OUT/notebooks/*.ipynb`` and ``OUT/masked-losses-student-notebooks.zip``
-(the notebooks and a README). Nothing is written into ``notebooks/``. Exits
+writes ``OUT/notebooks/*.ipynb``, the Chinese chapters as
+``OUT/notebooks/zh/*.ipynb`` (Chinese headers, "练习 N" numbered as the
+English exercises), and ``OUT/masked-losses-student-notebooks.zip``: the
+notebooks, ``zh/`` and a README in English and Chinese (``zh/README.txt`` in
+Chinese). Links between chapters, and between a chapter and its other-language
+version, open the page on the site: they work on Colab too, where a notebook is
+uploaded alone. Nothing is written into ``notebooks/``. Exits
 non-zero, naming the notebook and cell, when the solution markers are
 unbalanced, an exercise would lose its answer cell, or MyST would be left.
 """
@@ -38,6 +43,7 @@ from plain_jupyter import (  # noqa: E402  (re-exported: tests and callers use t
     dumps,
     exercise_labels,
     exercise_numbers,
+    language,
     markdown,
     package_version,
     release_ref,
@@ -52,6 +58,7 @@ __all__ = [
     "YOUR_TURN",
     "SolutionError",
     "build",
+    "all_chapters",
     "chapters",
     "check_exercises",
     "exercise_labels",
@@ -76,7 +83,7 @@ Masked losses in PyTorch: student notebooks
 ===========================================
 
 One notebook per chapter (release {package_version()}), with the exercise
-solutions removed.
+solutions removed. The Chinese chapters (Part 1) are in the zh/ folder.
 
 Run them locally: install the package (it is not on PyPI: pip installs it from
 the book's git repository, at this release's tag) and Jupyter:
@@ -92,7 +99,42 @@ At each exercise, write your answer in the cell below the exercise (replace
 None or ...) and run it: the check says "Correct" or "Not yet", with a hint.
 
 Code: MIT licence. Text and figures: CC BY 4.0.
+
+
+{README_ZH_TITLE}
+{"=" * 24}
+
+{readme_zh_body()}"""
+
+
+README_ZH_TITLE = "《PyTorch 中的掩码损失》学生版笔记本"
+
+
+def readme_zh_body() -> str:
+    return f"""\
+中文章节(第一部分)在 zh/ 文件夹里,每章一个笔记本(版本 {package_version()}),
+练习答案已删去。
+
+在自己的电脑上运行:先安装 masked_loss 包(它不在 PyPI 上,pip 从本书的
+git 仓库按这个版本的标签安装)和 Jupyter:
+
+    {install_command()}
+
+然后打开一个笔记本。
+在 Colab 上运行:打开 https://colab.research.google.com,选择
+“文件 > 上传笔记本”,选中 zh/ 文件夹里的一个笔记本,从头依次运行;
+它的第一个代码单元会安装 masked_loss 包。
+
+每道练习下方的单元里写下你的答案(替换 None 或 ...)后运行:检查会显示
+“✓ 正确”,或给出提示“✗ 还不对”。
+
+代码采用 MIT 许可证;文字和图采用 CC BY 4.0 许可。
 """
+
+
+def readme_zh() -> str:
+    """zh/README.txt: the Chinese half of the README, for a reader who opens zh/ first."""
+    return f"{README_ZH_TITLE}\n{'=' * 24}\n\n{readme_zh_body()}"
 
 
 def student_notebook(
@@ -105,22 +147,42 @@ def chapters() -> list[pathlib.Path]:
     return _chapters("en")
 
 
+def all_chapters() -> list[pathlib.Path]:
+    """The English chapters, then the Chinese ones (``notebooks/zh``)."""
+    return _chapters("en") + _chapters("zh")
+
+
+def zip_path(path: pathlib.Path) -> str:
+    """A chapter's place in the edition: ``NN_x.ipynb``, or ``zh/NN_x.ipynb`` if Chinese."""
+    return f"zh/{path.name}" if language(path) == "zh" else path.name
+
+
 def build(paths: list[pathlib.Path], out: pathlib.Path) -> dict[str, list[str]]:
-    """Write the student notebooks and the zip into ``out``; return the removed labels per file."""
+    """Write the student notebooks and the zip into ``out``; return the removed labels per file.
+
+    The keys are the notebooks' places in the edition (``zip_path``). Each
+    language's exercises are numbered over its own chapters, in order, as in
+    its Colab edition and on the site ("Exercise 2" and "练习 2" are the same).
+    """
     folder = out / "notebooks"
-    folder.mkdir(parents=True, exist_ok=True)
-    for stale in folder.glob("*.ipynb"):
+    for stale in [*folder.glob("*.ipynb"), *folder.glob("zh/*.ipynb")]:
         stale.unlink()
-    numbers = exercise_numbers(chapters())
+    numbers = {lang: exercise_numbers(_chapters(lang)) for lang in ("en", "zh")}
     report = {}
+    written: list[str] = []
     for path in paths:
-        nb, removed = student_notebook(path, numbers)
-        (folder / path.name).write_text(dumps(nb), encoding="utf-8")
-        report[path.name] = removed
+        nb, removed = student_notebook(path, numbers[language(path)])
+        target = folder / zip_path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(dumps(nb), encoding="utf-8")
+        report[zip_path(path)] = removed
+        written.append(zip_path(path))
     archive = out / ZIP_NAME
     top = "masked-losses-student"
     members = [("README.txt", readme())]
-    members += [(p.name, (folder / p.name).read_text(encoding="utf-8")) for p in paths]
+    if any(name.startswith("zh/") for name in written):
+        members.append(("zh/README.txt", readme_zh()))
+    members += [(name, (folder / name).read_text(encoding="utf-8")) for name in written]
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
         for name, text in members:
             # A fixed date: the same notebooks give the same zip, byte for byte.
@@ -136,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=pathlib.Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
     try:
-        report = build(args.notebooks or chapters(), args.out)
+        report = build(args.notebooks or all_chapters(), args.out)
     except (SolutionError, ConversionError) as error:
         print(f"make_student: {error}", file=sys.stderr)
         return 1

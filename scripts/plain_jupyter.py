@@ -57,6 +57,7 @@ RAW_FENCE = re.compile(r"(?m)^[ \t>]*(`{3,}|:{3,})[ \t]*\{[A-Za-z][\w:.+-]*\}")
 CLAIM = re.compile(r"\bclaim\(")
 
 YOUR_TURN = "*Your turn: run the cell above until its check says ✓ Correct.*"
+YOUR_TURN_ZH = "*轮到你了:运行上面的单元,直到检查显示 ✓ 正确。*"
 
 HEADERS = {
     "colab": (
@@ -78,19 +79,30 @@ HEADERS = {
 HEADERS_ZH = {
     "colab": (
         "**Colab 版**:[《PyTorch 中的掩码损失》]({site})一章的纯 Jupyter 版本,保留了运行输出:"
-        "正文中的数字就是代码打印的结果,每道练习的答案折叠在「练习答案」之下。请从头依次运行;"
+        "正文中的数字就是代码打印的结果,每道练习的答案折叠在「练习 N 的答案」之下。请从头依次运行;"
         "第一个代码单元会安装 `masked_loss` 包(版本 {ref})。"
     ),
     "student": (
         "**学生版**:[《PyTorch 中的掩码损失》]({site})一章,练习答案已删去。请从头依次运行;"
         "每道练习下方的单元里写下你的答案(替换 `None` 或 `...`)后再运行:检查会显示"
-        "「✓ Correct」,或给出提示「✗ Not yet」。第一个代码单元会在缺少 `masked_loss` 包时"
+        "「✓ 正确」,或给出提示「✗ 还不对」。第一个代码单元会在缺少 `masked_loss` 包时"
         "(例如在 Colab 上)安装它。"
     ),
 }
 LABELS = {
-    "en": {"exercise": "Exercise", "solution": "Solution to Exercise", "figure": "Figure"},
-    "zh": {"exercise": "练习", "solution": "练习答案", "figure": "图"},
+    # "solution" names a folded solution, {n} its exercise's number (as the site says).
+    "en": {
+        "exercise": "Exercise",
+        "solution": "Solution to Exercise {n}",
+        "figure": "Figure",
+        "show_code": " (double-click to show the code)",
+    },
+    "zh": {
+        "exercise": "练习",
+        "solution": "练习 {n} 的答案",
+        "figure": "图",
+        "show_code": "(双击显示代码)",
+    },
 }
 ADMONITION_TITLES = {
     "note": "Note",
@@ -229,7 +241,9 @@ def solution_pieces(nb: dict, name: str = "notebook") -> list[tuple[dict, str | 
     return pieces
 
 
-def strip_solutions(nb: dict, name: str = "notebook") -> tuple[dict, list[str]]:
+def strip_solutions(
+    nb: dict, name: str = "notebook", your_turn: str = YOUR_TURN
+) -> tuple[dict, list[str]]:
     """A copy of ``nb`` without solutions, and the labels whose solutions were removed."""
     out = copy.deepcopy(nb)
     cells: list[dict] = []
@@ -240,7 +254,7 @@ def strip_solutions(nb: dict, name: str = "notebook") -> tuple[dict, list[str]]:
         elif ends:
             removed.append(label)
             # "Your turn", then the prose after the solution.
-            kept = [part for part in (YOUR_TURN, source(cell).strip()) if part]
+            kept = [part for part in (your_turn, source(cell).strip()) if part]
             cells.append({**cell, "source": "\n\n".join(kept) + "\n"})
     out["cells"] = cells
     return out, removed
@@ -281,7 +295,7 @@ def fold_solutions(nb: dict, numbers: dict[str, int], words: dict[str, str], nam
             if label is None or source(cell).strip():
                 cells.append(cell)
             continue
-        title = f"{words['solution']} {numbers.get(label, '?')}"
+        title = words["solution"].format(n=numbers.get(label, "?"))
         if ends:
             cells.append(cell)  # the prose after the solution
         elif cell["cell_type"] == "markdown":
@@ -297,7 +311,7 @@ def fold_solutions(nb: dict, numbers: dict[str, int], words: dict[str, str], nam
             # JupyterLab and Notebook 7 fold it by the source_hidden flag.
             code = source(cell)
             if not code.startswith("# @title"):
-                code = f"# @title {title} (double-click to show the code)\n{code}"
+                code = f"# @title {title}{words['show_code']}\n{code}"
             metadata = dict(cell.get("metadata", {}))
             metadata["cellView"] = "form"
             metadata["jupyter"] = {**metadata.get("jupyter", {}), "source_hidden": True}
@@ -631,7 +645,8 @@ def convert(
     ctx = Context(path, original, numbers, lang)
     removed: list[str] = []
     if edition == "student":
-        nb, removed = strip_solutions(original, path.name)
+        your_turn = YOUR_TURN_ZH if lang == "zh" else YOUR_TURN
+        nb, removed = strip_solutions(original, path.name, your_turn)
         check_exercises(original, nb, removed, path.name)
     else:
         nb = fold_solutions(original, numbers, ctx.words, path.name)

@@ -186,6 +186,17 @@ def test_solutions_are_folded_in_colab_and_gone_for_students():
     assert any(c.get("outputs") for c in colab["cells"] if c["cell_type"] == "code")
 
 
+def test_chinese_solutions_are_titled_as_on_the_site():
+    """ "练习 N 的答案", as the Chinese pages title a solution; N as the English "Exercise N"."""
+    path = ROOT / "notebooks" / "zh" / "03_why_k_over_n.ipynb"
+    colab, _ = plain_jupyter.convert(path, "colab")
+    number = plain_jupyter.exercise_numbers(plain_jupyter.chapters("en"))["ex-k-over-n"]
+    body = "\n".join(text(c) for c in colab["cells"])
+    assert f"练习 {number} 的答案" in body
+    assert "Solution" not in body and "练习答案" not in body and "double-click" not in body
+    assert f"# @title 练习 {number} 的答案(双击显示代码)" in body
+
+
 def test_admonitions_become_blockquotes_with_their_title():
     ctx = plain_jupyter.Context(ROOT / "notebooks" / "02_the_bug.ipynb", {"cells": []}, {}, "en")
     md = "Before.\n\n```{admonition} Summary\n:class: important\n\n- one\n- two\n```\n\nAfter."
@@ -266,3 +277,115 @@ def test_the_colab_check_installs_the_wheel_through_the_setup_cell(tmp_path):
 
 def text_of(cell: dict) -> str:
     return plain_jupyter.source(cell)
+
+
+# --- The student zip: both languages ---------------------------------------------------------
+
+STUDENT_TOP = "masked-losses-student/"
+MD_LINK = re.compile(r"(?<!!)\[[^\]\n]*\]\(([^)\s]+)\)|^\[[^\]\n]+\]:\s*(\S+)", re.MULTILINE)
+HTML_LINK = re.compile(r"""<a\s[^>]*href=["']([^"']+)["']""")
+
+
+@pytest.fixture(scope="module")
+def student_zip(tmp_path_factory):
+    import zipfile
+
+    import make_student
+
+    out = tmp_path_factory.mktemp("student")
+    report = make_student.build(make_student.all_chapters(), out)
+    with zipfile.ZipFile(out / make_student.ZIP_NAME) as bundle:
+        members = {
+            name.removeprefix(STUDENT_TOP): bundle.read(name).decode("utf-8")
+            for name in bundle.namelist()
+        }
+    return members, report
+
+
+def links(nb: dict) -> list[str]:
+    found = []
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "markdown":
+            continue
+        body = text(cell)
+        found += [a or b for a, b in MD_LINK.findall(body)]
+        found += HTML_LINK.findall(body)
+    return found
+
+
+def test_the_student_zip_holds_both_languages(student_zip):
+    members, report = student_zip
+    for path in plain_jupyter.chapters("en"):
+        assert path.name in members, path.name
+    zh = plain_jupyter.chapters("zh")
+    assert len(zh) >= 5
+    for path in zh:
+        assert f"zh/{path.name}" in members, f"zh/{path.name} is not in the zip"
+        assert sorted(report[f"zh/{path.name}"]) == sorted(
+            plain_jupyter.exercise_labels(load(path))
+        )
+    readme = members["README.txt"]
+    assert "zh/" in readme and "Not yet" in readme
+    assert "✓ 正确" in readme and "✗ 还不对" in readme
+    assert "✓ 正确" in members["zh/README.txt"] and "git+" in members["zh/README.txt"]
+
+
+def test_chinese_student_notebooks_speak_chinese(student_zip):
+    members, _ = student_zip
+    english_numbers = plain_jupyter.exercise_numbers(plain_jupyter.chapters("en"))
+    headings = 0
+    for path in plain_jupyter.chapters("zh"):
+        nb = json.loads(members[f"zh/{path.name}"])
+        header = text(nb["cells"][0])
+        assert "学生版" in header and "「✓ 正确」" in header and "「✗ 还不对」" in header, header
+        assert "Correct" not in header and "Not yet" not in header
+        body = "\n".join(text(c) for c in nb["cells"] if c["cell_type"] == "markdown")
+        assert "Exercise" not in body and "Your turn" not in body, path.name
+        for label, number in nb["metadata"]["masked_loss"]["exercises"].items():
+            # "练习 N", numbered as the English counterpart ("Exercise N").
+            assert f"**练习 {number}**" in body, (path.name, label)
+            assert number == english_numbers[label.removesuffix("-zh")], label
+            assert plain_jupyter.YOUR_TURN_ZH in body
+            headings += 1
+    assert headings >= 3
+
+
+def test_every_link_in_the_student_zip_resolves(student_zip):
+    members, _ = student_zip
+    site = plain_jupyter.site_url()
+    checked = {"relative": 0, "language": 0}
+    for name, body in members.items():
+        if not name.endswith(".ipynb"):
+            continue
+        nb = json.loads(body)
+        folder = pathlib.PurePosixPath(name).parent
+        for link in links(nb):
+            target = link.split("#", 1)[0]
+            if not target or re.match(r"^[a-z][a-z0-9+.-]*:", target):
+                # A chapter on the site: its notebook is in the zip too.
+                page = re.fullmatch(re.escape(site) + r"notebooks/((?:zh/)?\d\d_\w+)\.html", target)
+                if page:
+                    assert f"{page.group(1)}.ipynb" in members, f"{name}: {link}"
+                    checked["language"] += ("zh/" in page.group(1)) != name.startswith("zh/")
+                continue
+            resolved = (folder / target).as_posix()
+            parts: list[str] = []
+            for part in resolved.split("/"):
+                if part == "..":
+                    assert parts, f"{name}: {link} leaves the zip"
+                    parts.pop()
+                elif part not in {"", "."}:
+                    parts.append(part)
+            assert "/".join(parts) in members, f"{name}: {link} is not in the zip"
+            checked["relative"] += 1
+    # Every Part 1 chapter links to its other-language version, both ways.
+    assert checked["language"] >= 2 * len(plain_jupyter.chapters("zh")), checked
+
+
+def test_the_student_page_counts_what_the_zip_holds():
+    words = {5: "five", 15: "fifteen"}
+    page = (ROOT / "book" / "student.md").read_text(encoding="utf-8")
+    english, chinese = plain_jupyter.chapters("en"), plain_jupyter.chapters("zh")
+    assert f"the {words[len(english)]} chapter notebooks" in page
+    assert f"the {words[len(chinese)]} Chinese chapters" in page
+    assert "`zh/` 文件夹" in page or "<code>zh/</code> 文件夹" in page

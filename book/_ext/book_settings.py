@@ -10,7 +10,10 @@
 - page weight and phones: the theme's 1.5 MB icon script is dropped (its
   stylesheet already draws the icons with a web font), formulas are rendered
   to SVG at build time (no MathJax in the browser), and ``site.css`` /
-  ``site.js`` repair the theme's small-screen navigation and clipped output.
+  ``site.js`` repair the theme's small-screen navigation and clipped output;
+- the Chinese pages in Chinese throughout (book/_ext/zh_interface.py): the
+  theme's interface, the generated labels ("练习 2", "图 3", the show/hide
+  buttons) and exercise and figure numbers equal to the English chapter's.
 """
 
 from __future__ import annotations
@@ -116,8 +119,10 @@ def _configure(app: Sphinx, config: Config) -> None:
         config.html_baseurl = site_url(repository)
     config.html_last_updated_fmt = "%Y-%m-%d"
     templates = str(ROOT / "book" / "_templates")
+    # First: the themes add their component folders to templates_path, and
+    # book/_templates overrides two of their components (the sidebar toggles).
     if templates not in config.templates_path:
-        config.templates_path = [*config.templates_path, templates]
+        config.templates_path = [templates, *config.templates_path]
     config.html_additional_pages = {**config.html_additional_pages, "404": "404.html"}
 
 
@@ -227,10 +232,13 @@ def _page_context(
         for (kind, key), value in tags.items()
     )
     pdf = pathto(PDF_NAME, 1)
-    context["theme_extra_footer"] = (context.get("theme_extra_footer") or "") + (
-        f'<p class="book-release">Version {html.escape(config.version)} · '
-        f'<a href="{pdf}">the whole book as a PDF</a></p>'
-    )
+    if chinese:
+        _chinese_context(context, config.version, pdf)
+    else:
+        context["theme_extra_footer"] = (context.get("theme_extra_footer") or "") + (
+            f'<p class="book-release">Version {html.escape(config.version)} · '
+            f'<a href="{pdf}">the whole book as a PDF</a></p>'
+        )
     # The Colab button opens the chapter's plain-Jupyter edition, not the MyST source.
     colab = colab_link(config.html_theme_options.get("repository_url", ""), pagename)
     for group in context.get("header_buttons", []):
@@ -248,12 +256,33 @@ def _page_context(
                 {
                     "type": "link",
                     "url": pdf,
-                    "text": "Whole book (.pdf)",
-                    "tooltip": "Download the whole book as a PDF",
+                    "text": "全书 (.pdf)" if chinese else "Whole book (.pdf)",
+                    "tooltip": "下载全书 PDF" if chinese else "Download the whole book as a PDF",
                     "icon": "fas fa-book",
                     "label": "download-book-pdf-button",
                 }
             )
+        if chinese and button.get("label") == "launch-buttons":
+            for item in button.get("buttons", []):
+                if item.get("text") == "Colab":
+                    item["tooltip"] = "在 Colab 中打开"
+
+
+def _chinese_context(context: dict[str, Any], version: str, pdf: str) -> None:
+    """A Chinese page's own words where the theme takes them from the configuration."""
+    context["theme_toc_title"] = "目录"
+    context["theme_search_bar_text"] = "搜索本书…"
+    import zh_interface  # beside this file: book/_ext, on sys.path in a Sphinx build
+
+    context["author"] = zh_interface.AUTHOR_ZH
+    context["copyright"] = f"{datetime.date.today().year}, {zh_interface.AUTHOR_ZH}"
+    if context.get("docstitle"):
+        context["docstitle"] = zh_interface.BOOK_TITLE_ZH
+    context["theme_extra_footer"] = (
+        '<p>代码:<a href="https://opensource.org/license/mit">MIT 许可证</a>。'
+        '文字和图:<a href="https://creativecommons.org/licenses/by/4.0/">CC BY 4.0</a>。</p>'
+        f'<p class="book-release">版本 {html.escape(version)} · <a href="{pdf}">全书 PDF</a></p>'
+    )
 
 
 FONTAWESOME_SCRIPT = re.compile(
@@ -382,6 +411,10 @@ def _finish(app: Sphinx, exception: Exception | None) -> None:
         if pagename != "search":
             new = SEARCH_INDEX_SCRIPT.sub("", new)
         new = _language_links(pagename, new)
+        if is_chinese(pagename):
+            import zh_interface
+
+            new = zh_interface.chinese_html(new)
         new = re.sub(r'(<i class=")([^"]*)(")', _long_icon_names, new)
         new = WIDGET_STATE.sub(_current_explorer, new)
         new = INLINE_MATH.sub(replace(False), new)
@@ -406,6 +439,11 @@ class _SearchChineseAndEnglish(SearchChinese):
 
 
 def setup(app: Sphinx) -> dict[str, object]:
+    # The Chinese pages' interface (book/_ext/zh_interface.py). Imported here, not
+    # at the top: scripts/release.py loads this file alone, by its path.
+    import zh_interface
+
+    zh_interface.setup(app)
     app.add_search_language(_SearchChineseAndEnglish)
     app.add_css_file("zh.css")
     app.connect("config-inited", _configure)
