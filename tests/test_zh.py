@@ -145,7 +145,8 @@ def skeleton(source: str) -> list[str]:
             elif not out or out[-1] != STRING:
                 out.append(STRING)
             continue
-        out.append(string)
+        # Where a line ends and how deep it is indented is layout, not code.
+        out.append(f"<{name}>" if name in ("NEWLINE", "INDENT", "DEDENT") else string)
     return out
 
 
