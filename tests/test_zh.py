@@ -1,7 +1,10 @@
 """The Chinese edition (中文版): same code as its English twins, linked both ways, searchable.
 
 Each page under ``notebooks/zh/`` and ``book/zh/`` translates the English page
-of the same name. These tests keep the pair honest: identical code cells,
+of the same name. These tests keep the pair honest: the same code, token for
+token, with only comments and string literals translated (plus the one
+``use_language("zh")`` line of the import cell); Chinese comments, printed
+labels, check messages and figure text; the wordings Chinese readers expect;
 language links in both directions, the same glued numbers and no number typed
 by hand in their place, the cheat sheet's calls unchanged, and (once the site
 is built) a Chinese term in Sphinx's search index. nbval re-executes the
