@@ -4,7 +4,7 @@ self-checking exercises, the three-line recipe and the benchmark.
 :func:`use_language` sets the language the helpers speak: ``"en"`` (the
 default) or ``"zh"``, which a Chinese chapter sets once, in its import cell.
 Under ``"zh"`` the exercise checks answer in Chinese,
-:func:`~masked_loss.teaching.plotting.figure` draws its text with a CJK font and
+``masked_loss.teaching.plotting.figure()`` draws its text with a CJK font and
 the two explorers label themselves in Chinese.
 
 Kept apart from the library (:mod:`masked_loss.losses`,
@@ -58,7 +58,7 @@ def use_language(lang: str) -> None:
     """Make the teaching helpers speak ``lang``: ``"en"`` (the default) or ``"zh"``.
 
     Affects what is made afterwards: exercise verdicts, figures from
-    :func:`~masked_loss.teaching.plotting.figure` and new explorers. Returns
+    ``masked_loss.teaching.plotting.figure()`` and new explorers. Returns
     None, so a notebook cell that ends with this call shows no output.
 
     Raises:

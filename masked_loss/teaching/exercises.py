@@ -27,7 +27,7 @@ from masked_loss.teaching import current_language
 
 CORRECT = "✓ Correct"
 NOT_YET = "✗ Not yet"
-#: The verdicts in each language: (right, not yet).
+#: The verdicts in each language, as the pair (right, not yet).
 VERDICTS = {"en": (CORRECT, NOT_YET), "zh": ("✓ 正确", "✗ 还不对")}
 
 
