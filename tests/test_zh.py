@@ -521,3 +521,112 @@ def test_site_search_still_finds_english_terms():
     # Chinese language stems the index's English words with Porter2 ("bias" stays), so
     # such a query would find nothing unless the index is stemmed with Porter as well.
     assert "notebooks/08_nan_padding" in pages_found(index, "bia")
+
+
+# --- Spaces between Chinese words: a line break or space between two stretches of Chinese text
+# renders as a space in the browser (Chromium keeps it), so the Chinese prose has none.
+HAN = "\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef"
+ROLE_ZH = (
+    r"\{(?:numref|ref)\}`[^`]*`"
+    r"|\{doc\}`[^`<]*[" + HAN + r"][^`<]*<[^`>]*>`"
+    r"|\{doc\}`(?:(?!\.\./)[^`<]*|[^`<]*/zh/[^`<]*)`"
+)
+LETTER = "\u3400-\u9fff\uf900-\ufaff"
+# Closing emphasis counts only after a letter: after punctuation, CommonMark would not
+# close it once the space is gone.
+END = r"(?:[" + LETTER + r"]\*+|[" + HAN + r"][,;:.!?)]?|" + ROLE_ZH + r")"
+START = r"(?:\**[" + HAN + r"]|" + ROLE_ZH + r")"
+ZH_BLOCK = re.compile(
+    r"^\s*(?:$|#|[-*+] |\d+\. |\||>|`{3,}|~{3,}|:{3,}|\$\$|:[\w-]+:|\(\w[\w-]*\)=)"
+)
+ZH_FENCE = re.compile(r"^\s*(`{3,}|~{3,}|:{3,})(\{[\w:-]+\})?")
+
+
+def prose_lines(text):
+    """(index, line) of every line outside code blocks and maths blocks."""
+    stack = []
+    lines = text.split("\n")
+    math = False
+    out = []
+    for i, line in enumerate(lines):
+        m = ZH_FENCE.match(line)
+        in_code = any(kind == "code" for kind, _ in stack)
+        if m and not math:
+            fence, directive = m.group(1), m.group(2)
+            rest = line[m.end() :].strip()
+            if directive and not in_code:
+                stack.append(("dir", fence))
+            elif stack and stack[-1][1] == fence and not rest:
+                stack.pop()
+            elif not in_code:
+                stack.append(("code", fence))
+            continue
+        if line.strip() == "$$":
+            math = not math
+            continue
+        if in_code or math:
+            continue
+        out.append((i, line))
+    return lines, out
+
+
+def chinese_gaps(text):
+    """(line index, column, gap) of each space or line break between two stretches of Chinese."""
+    lines, prose = prose_lines(text)
+    found = []
+    indexes = {i for i, _ in prose}
+    for i, line in prose:
+        if (
+            line.lstrip().startswith("|")
+            or ZH_BLOCK.match(line)
+            and re.match(r"^\s*(#|:[\w-]+:|\(\w)", line)
+        ):
+            continue
+        for m in re.finditer(r"(?:" + END + r")( +)(?=" + START + r")", line):
+            found.append((i, m.start(1), m.group(1)))
+        if i + 1 in indexes:
+            nxt = lines[i + 1]
+            if (
+                not ZH_BLOCK.match(nxt)
+                and re.search(END + r"$", line.rstrip())
+                and re.match(START, nxt.lstrip())
+            ):
+                found.append((i, len(line.rstrip()), "\n"))
+    return found
+
+
+def prose_sources() -> list[tuple[str, str]]:
+    sources = [(p.name, p.read_text(encoding="utf-8")) for p in ZH_PAGES]
+    for path in ZH_NOTEBOOKS:
+        sources += [
+            (f"{path.name} cell {i}", text(c))
+            for i, c in enumerate(load(path)["cells"])
+            if c["cell_type"] == "markdown"
+        ]
+    return sources
+
+
+def test_no_space_between_chinese_words():
+    found = []
+    for where, prose in prose_sources():
+        lines = prose.split("\n")
+        for i, column, gap in chinese_gaps(prose):
+            found.append(f"{where}: {lines[i][max(0, column - 12) : column + 12]!r} ({gap!r})")
+    assert not found, "a space would show between Chinese words:\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize(
+    ("prose", "found"),
+    [
+        ("掩码均值必须\n**同时**改变两者", 1),
+        ("那就是 {doc}`第 10 章 <../10_sample_vs_token>`", 1),
+        ("即 {numref}`fig-x` 那张图", 2),
+        ("见\n{doc}`../../notebooks/zh/03_why_k_over_n`", 1),
+        ("**用时:** 约 5 分钟", 0),  # the space keeps the bold closed
+        ("见 {doc}`../06_shapes`(英文)", 0),  # an English title
+        ("```python\n# 中文\n# 注释\n```", 0),  # code
+        ("走了 {glue:text}`n` 步", 0),
+    ],
+)
+def test_space_check_can_fail(prose, found):
+    assert len(chinese_gaps(prose)) == found
