@@ -105,7 +105,8 @@ def test_the_chinese_part_one_is_complete():
         assert f"file: {entry}\n" in toc, f"{entry} is not in _toc.yml"
 
 
-# The one line a Chinese chapter adds to its import cell (LANG-API.md), and its import.
+# The one line a Chinese chapter adds to its import cell (it sets the helpers' language),
+# and its import.
 USE_LANGUAGE_CALL = 'use_language("zh")'
 USE_LANGUAGE_IMPORT = "from masked_loss.teaching import use_language"
 STRING = "<string>"
@@ -161,7 +162,7 @@ def import_cell_index(nb: dict) -> int:
 
 
 def without_use_language(source: str) -> str:
-    """The import cell of a Chinese chapter less the lines LANG-API.md adds to it."""
+    """The import cell of a Chinese chapter less the two lines that set the helpers' language."""
     lines = source.rstrip("\n").split("\n")
     call = lines.pop()
     assert call.split("#")[0].strip() == USE_LANGUAGE_CALL, (

@@ -290,7 +290,8 @@ def _chinese_doctree(app: Sphinx, doctree: nodes.document, docname: str) -> None
         _full_width_brackets(reference)
         title.children = []
         title += reference
-        title += nodes.Text(" 的答案")
+        # No space after a full-width bracket: it would show between two Chinese words.
+        title += nodes.Text("的答案" if reference.astext().endswith("）") else " 的答案")
         node["title"] = title.astext()
     for node in doctree.findall(nodes.Element):
         for key in ("prompt_show", "prompt_hide"):
