@@ -412,7 +412,7 @@ def test_every_label_has_a_chinese_version():
             assert CJK.search(value) or words <= CODE_WORDS, (key, value)
             # 批次, never "batch"; 时间步 for steps; 朴素写法 for the naive form.
             assert "batch" not in value.lower(), (key, value)
-    assert texts["zh"]["status"][1] == "第 3 步 · 第 1 轮，第 4/16 个批次"
+    assert texts["zh"]["status"][1] == "第 3 步 · 第 1 个 epoch，第 4/16 个批次"
     assert texts["zh"]["sentences"][0] == "0。1"
     assert texts["en"]["sentences"][0] == "0. 1"
 
@@ -448,7 +448,7 @@ def test_the_static_page_shows_the_chinese_explorer(browser, english_afterwards,
     for name in ("播放", "单步", "重置"):
         assert page.get_by_role("button", name=name).count() == 1
     page.get_by_role("button", name="单步").click()
-    assert "第 1 步 · 第 1 轮，第 2/16 个批次" in page.get_by_role("status").inner_text()
+    assert "第 1 步 · 第 1 个 epoch，第 2/16 个批次" in page.get_by_role("status").inner_text()
     labels = page.eval_on_selector_all("[aria-label]", "els => els.map(e => e.ariaLabel)")
     assert any(
         label.startswith("每一步之后全部数据上的 token 均值。第 1 步之后：") for label in labels

@@ -325,7 +325,7 @@ export const TEXT = {
       "经测试与这里的数值相差不超过 1e-9。数据与本章同类（512 条序列，最长 40 步），" +
       "但由演示自带的带种子随机数生成器产生，而不是 torch 的，所以数值与本章的运行结果不同。",
     task: "任务",
-    tasks: { one: "一条规则", two: "两条规则（短序列的规则不同）" },
+    tasks: { one: "单一规则", two: "两条规则（短序列的规则不同）" },
     padding: "填充方式",
     paddings: { fixed: "固定长度（40 步）", shuffled: "动态填充，随机打乱", bucketed: "动态填充，按长度分桶" },
     optimizer: "优化器",
@@ -340,7 +340,7 @@ export const TEXT = {
     losses: "损失",
     names: {
       naive: "朴素写法 F.mse_loss(p*m, t*m)",
-      mean: "每个批次各自的掩码均值",
+      mean: "逐批次均值",
       global: "token 均值，固定计数 k̄",
     },
     play: "播放",
@@ -350,9 +350,9 @@ export const TEXT = {
     lossTitle: "每一步之后全部数据上的 token 均值",
     lossX: "步数",
     weightTitle: "每个批次中每个有效元素的权重（× 1/k̄）",
-    weightX: "一轮中的第几个批次",
+    weightX: "一个 epoch 中的第几个批次",
     status: (step, epoch, batch, batches) =>
-      `第 ${step} 步 · 第 ${epoch} 轮，第 ${batch}/${batches} 个批次`,
+      `第 ${step} 步 · 第 ${epoch} 个 epoch，第 ${batch}/${batches} 个批次`,
     valid: (fraction) => `有效元素比例 ${fraction}`,
     diverged: "发散",
     reading: (name, value) => `${name} ${value}`,
@@ -361,7 +361,7 @@ export const TEXT = {
     lossSummary: (step, values) =>
       step === 0 ? "还没有训练。" : `第 ${step} 步之后：${values}。`,
     weightSummary: (spreadNaive, spreadMean) =>
-      `最大权重与最小权重之比：朴素写法 ${spreadNaive}，每个批次各自的均值 ${spreadMean}，固定计数 1。`,
+      `最大权重与最小权重之比：朴素写法 ${spreadNaive}，逐批次均值 ${spreadMean}，固定计数 1。`,
   },
 };
 
