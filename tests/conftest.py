@@ -1,3 +1,5 @@
+import asyncio
+import contextlib
 import os
 
 import pytest
@@ -17,3 +19,26 @@ settings.load_profile("ci")
 @pytest.fixture(autouse=True)
 def _seed():
     torch.manual_seed(0)
+
+
+@contextlib.contextmanager
+def sync_playwright():
+    """Playwright's sync API, started even where an earlier test left an event loop marked running.
+
+    A worker runs many test files in one process; one that leaves asyncio's
+    running-loop marker set (no coroutine of ours is running while a fixture
+    sets up) makes the sync API refuse to start. The marker is cleared for the
+    start and restored after.
+    """
+    from playwright.sync_api import sync_playwright as start
+
+    try:
+        stale = asyncio.get_running_loop()
+    except RuntimeError:
+        stale = None
+    asyncio.events._set_running_loop(None)
+    try:
+        with start() as playwright:
+            yield playwright
+    finally:
+        asyncio.events._set_running_loop(stale)

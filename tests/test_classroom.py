@@ -773,7 +773,7 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 
 
 def test_deck_in_the_browser(deck_dir):
-    from playwright.sync_api import sync_playwright
+    from conftest import sync_playwright
 
     if not (shutil.which(CHROMIUM) or pathlib.Path(CHROMIUM).exists()):
         pytest.skip(f"{CHROMIUM} not found: apt-get install -y chromium")
@@ -1029,7 +1029,7 @@ def test_exercise_numbers_agree_across_deck_editions_and_guide(fresh_deck):
 @pytest.mark.parametrize("width, height", [(390, 844), (1280, 800)])
 def test_slide_number_is_visible_on_every_slide(fresh_deck, width, height):
     """In Chromium, each slide's "n / total" is on screen, legible, and covered by nothing."""
-    from playwright.sync_api import sync_playwright
+    from conftest import sync_playwright
 
     if not (shutil.which(CHROMIUM) or pathlib.Path(CHROMIUM).exists()):
         pytest.skip(f"{CHROMIUM} not found: apt-get install -y chromium")

@@ -215,10 +215,12 @@ def open_static_page(browser, widget_state: dict, page_lang: str, width: int, ro
 
 @pytest.fixture(scope="module")
 def browser():
-    playwright_api = pytest.importorskip("playwright.sync_api")
+    pytest.importorskip("playwright.sync_api")
+    from conftest import sync_playwright
+
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
     assert pathlib.Path(chromium).exists(), "the browser test needs /usr/bin/chromium"
-    with playwright_api.sync_playwright() as playwright:
+    with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium)
         yield browser
         browser.close()

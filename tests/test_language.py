@@ -325,6 +325,8 @@ def test_an_english_figure_is_unchanged():
     ax.set_title("title")
     fig.canvas.draw()
     assert fig.cjk_font is None
+    # A notebook shows the figure's text/plain as matplotlib's own (nbval compares it).
+    assert repr(fig) == "<Figure size 640x340 with 1 Axes>"
     assert all(
         plotting.find_cjk_font() not in t.get_fontfamily() for t in fig.findobj(mpl.text.Text)
     )

@@ -100,7 +100,7 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="session")
 def browser():
-    from playwright.sync_api import sync_playwright
+    from conftest import sync_playwright
 
     assert shutil.which(CHROMIUM) or pathlib.Path(CHROMIUM).exists(), (
         f"{CHROMIUM} not found: apt-get install -y chromium"

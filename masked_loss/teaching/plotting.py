@@ -89,6 +89,10 @@ class _BookFigure(Figure):
 
     cjk_font: str | None = None
 
+    def __repr__(self) -> str:
+        # Shown as matplotlib's own figure: the class is a detail of the font fallback.
+        return super().__repr__().replace(type(self).__name__, "Figure", 1)
+
     def draw(self, renderer: RendererBase) -> None:
         if self.cjk_font is not None:
             _add_fallback_font(self, self.cjk_font)
