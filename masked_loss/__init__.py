@@ -27,7 +27,7 @@ from masked_loss.losses import (
 )
 from masked_loss.reductions import count_valid, masked_mean, masked_sum, select_valid
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 
 __all__ = [
     "MaskedBCEWithLogitsLoss",
