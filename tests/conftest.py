@@ -1,6 +1,8 @@
 import asyncio
 import contextlib
 import os
+import pathlib
+import shutil
 
 import pytest
 import torch
@@ -42,3 +44,15 @@ def sync_playwright():
             yield playwright
     finally:
         asyncio.events._set_running_loop(stale)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, headless, for the pages of one test file (test_site.py has its own)."""
+    pytest.importorskip("playwright.sync_api")
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    assert pathlib.Path(chromium).exists(), "the browser test needs /usr/bin/chromium"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium)
+        yield browser
+        browser.close()

@@ -213,19 +213,6 @@ def open_static_page(browser, widget_state: dict, page_lang: str, width: int, ro
     return page
 
 
-@pytest.fixture(scope="module")
-def browser():
-    pytest.importorskip("playwright.sync_api")
-    from conftest import sync_playwright
-
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
-    assert pathlib.Path(chromium).exists(), "the browser test needs /usr/bin/chromium"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium)
-        yield browser
-        browser.close()
-
-
 def _state(**kwargs) -> dict:
     state = MaskExplorer(**kwargs).get_state()
     return {k: v for k, v in state.items() if isinstance(v, str | int | float | list)}

@@ -257,19 +257,6 @@ window.mounted = true;
 </script></body></html>"""
 
 
-@pytest.fixture(scope="module")
-def browser():
-    pytest.importorskip("playwright.sync_api")
-    from conftest import sync_playwright
-
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
-    assert pathlib.Path(chromium).exists(), "the browser test needs /usr/bin/chromium"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium)
-        yield browser
-        browser.close()
-
-
 def open_page(browser, lang: str, width: int, theme: str = "light", page_lang: str = "en"):
     page = browser.new_page(viewport={"width": width, "height": 800})
     requests: list[str] = []
