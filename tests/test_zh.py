@@ -526,7 +526,7 @@ def test_site_search_still_finds_english_terms():
 
 # --- Spaces between Chinese words: a line break or space between two stretches of Chinese text
 # renders as a space in the browser (Chromium keeps it), so the Chinese prose has none.
-HAN = "\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef"
+HAN = "\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef\u201c\u201d"
 ROLE_ZH = (
     r"\{(?:numref|ref)\}`[^`]*`"
     r"|\{doc\}`[^`<]*[" + HAN + r"][^`<]*<[^`>]*>`"
