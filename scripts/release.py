@@ -165,7 +165,8 @@ def build_editions(root: pathlib.Path) -> None:
     import make_student
     import plain_jupyter
 
-    report = make_student.build(make_student.chapters(), root / "_build" / "student")
+    # The same chapters as `make student`: English, then Chinese (zh/).
+    report = make_student.build(make_student.all_chapters(), root / "_build" / "student")
     print(f"student edition: {len(report)} notebooks -> _build/student/{make_student.ZIP_NAME}")
     count = plain_jupyter.write_colab(root / "colab")
     print(f"Colab edition: {count} notebooks -> colab/")

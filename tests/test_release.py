@@ -318,3 +318,15 @@ def test_chinese_set_up_cells_explain_themselves_in_chinese():
         first = next(c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
         comments = [line for line in first.source.splitlines() if line.lstrip().startswith("#")]
         assert comments and all(re.search(r"[\u4e00-\u9fff]", c) for c in comments), path
+
+
+def test_the_release_builds_the_student_edition_in_both_languages(monkeypatch):
+    import make_student
+    import plain_jupyter
+
+    built = []
+    monkeypatch.setattr(make_student, "build", lambda paths, out: built.extend(paths) or {})
+    monkeypatch.setattr(plain_jupyter, "write_colab", lambda folder: 0)
+    release.build_editions(ROOT)
+    assert built == make_student.all_chapters()
+    assert {p.parent.name for p in built} == {"notebooks", "zh"}
