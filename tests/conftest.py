@@ -1,8 +1,10 @@
 import asyncio
 import contextlib
+import json
 import os
 import pathlib
 import shutil
+import subprocess
 
 import pytest
 import torch
@@ -56,3 +58,44 @@ def browser():
         browser = playwright.chromium.launch(executable_path=chromium)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def english_afterwards():
+    """``use_language``, with the teaching helpers set back to English after the test."""
+    from masked_loss.teaching import use_language
+
+    yield use_language
+    use_language("en")
+
+
+def run_node(script: str, payload: object = None, timeout: float = 600) -> object:
+    """Run an ES module in Node.js, ``payload`` as JSON on stdin; return what it prints, as JSON."""
+    node = shutil.which("node")
+    assert node, "these tests need Node.js (apt-get install nodejs)"
+    done = subprocess.run(
+        [node, "--input-type=module", "-e", script],
+        input=None if payload is None else json.dumps(payload),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=timeout,
+    )
+    return json.loads(done.stdout)
+
+
+WIDGET_TEXTS = """
+import { TEXT } from %s;
+const calls = %s;
+const flat = (table) => Object.fromEntries(Object.entries(table).map(([key, value]) => [
+  key,
+  typeof value === "function" ? calls.map((args) => value(...args))
+    : typeof value === "object" ? Object.values(value) : [value],
+]));
+console.log(JSON.stringify({ en: flat(TEXT.en), zh: flat(TEXT.zh) }));
+"""
+
+
+def widget_texts(path: pathlib.Path, calls: list[list]) -> dict[str, dict[str, list[str]]]:
+    """Every text of a widget's TEXT table in each language; its functions called with ``calls``."""
+    return run_node(WIDGET_TEXTS % (json.dumps(path.as_uri()), json.dumps(calls)))

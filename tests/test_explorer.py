@@ -6,11 +6,10 @@ import json
 import pathlib
 import random
 import re
-import shutil
-import subprocess
 
 import pytest
 import torch
+from conftest import run_node, widget_texts
 
 import masked_loss as ml
 from masked_loss.teaching.widget import TUTORIAL_EXAMPLE, MaskExplorer, random_example
@@ -29,18 +28,7 @@ console.log(JSON.stringify(results));
 
 
 def run_js(cases):
-    node = shutil.which("node")
-    assert node, "these tests need Node.js (apt-get install nodejs)"
-    script = RUNNER % json.dumps(EXPLORER_JS.as_uri())
-    done = subprocess.run(
-        [node, "--input-type=module", "-e", script],
-        input=json.dumps(cases),
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    return json.loads(done.stdout)
+    return run_node(RUNNER % json.dumps(EXPLORER_JS.as_uri()), cases)
 
 
 def random_cases(count, seed=0):
@@ -116,31 +104,13 @@ MOUNT_JS = pathlib.Path(__file__).parents[1] / "book" / "site_assets" / "widgets
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # Three or more English words in a row: an untranslated phrase (code has no spaces).
 ENGLISH = re.compile(r"(?<![\w.])[A-Za-z]+(?:\s+[A-Za-z]+){2,}(?![\w(])")
-TEXTS = """
-import { TEXT } from %s;
-const sample = [2, 3, 1.5, 2.5, "0.2500", true];
-const flat = (table) => Object.fromEntries(Object.entries(table).map(([key, value]) => [
-  key,
-  typeof value === "function"
-    ? [value(...sample), value(2, 3, 1.5, 2.5, "0.2500", false), value(false)]
-    : typeof value === "object" ? Object.values(value) : [value],
-]));
-console.log(JSON.stringify({ en: flat(TEXT.en), zh: flat(TEXT.zh) }));
-"""
 
 
 def js_texts(path: pathlib.Path) -> dict[str, dict[str, list[str]]]:
     """Every text of a widget's TEXT table, its functions called on sample values."""
-    node = shutil.which("node")
-    assert node, "these tests need Node.js (apt-get install nodejs)"
-    done = subprocess.run(
-        [node, "--input-type=module", "-e", TEXTS % json.dumps(path.as_uri())],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
+    return widget_texts(
+        path, [[2, 3, 1.5, 2.5, "0.2500", True], [2, 3, 1.5, 2.5, "0.2500", False], [False]]
     )
-    return json.loads(done.stdout)
 
 
 def assert_chinese_table(texts: dict[str, dict[str, list[str]]]) -> None:
@@ -151,14 +121,6 @@ def assert_chinese_table(texts: dict[str, dict[str, list[str]]]) -> None:
             assert not ENGLISH.findall(value), (key, value)
     for key, values in texts["en"].items():
         assert not any(CJK.search(v) for v in values), (key, values)
-
-
-@pytest.fixture
-def english_afterwards():
-    from masked_loss.teaching import use_language
-
-    yield use_language
-    use_language("en")
 
 
 def test_the_explorer_takes_a_language(english_afterwards):

@@ -14,12 +14,11 @@ import json
 import pathlib
 import random
 import re
-import shutil
-import subprocess
 
 import numpy as np
 import pytest
 import torch
+from conftest import run_node, widget_texts
 
 import masked_loss as ml
 from masked_loss.teaching import trainer
@@ -38,20 +37,6 @@ CHOICES = {
     "batch_size": (8, 16, 32, 64, 128),
     "task": trainer.TASKS,
 }
-
-
-def run_node(script: str, payload: object) -> object:
-    node = shutil.which("node")
-    assert node, "these tests need Node.js (apt-get install nodejs)"
-    done = subprocess.run(
-        [node, "--input-type=module", "-e", script],
-        input=json.dumps(payload),
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=600,
-    )
-    return json.loads(done.stdout)
 
 
 READ_STDIN = """
@@ -351,23 +336,6 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 # Three or more English words in a row: an untranslated phrase (code has no spaces).
 ENGLISH = re.compile(r"(?<![\w.])[A-Za-z]+(?:\s+[A-Za-z]+){2,}(?![\w(])")
 CODE_WORDS = {"SGD", "Adam", "AdamW"}
-TEXTS = """
-import { TEXT } from %s;
-const flat = (table) => Object.fromEntries(Object.entries(table).map(([key, value]) => [
-  key,
-  typeof value === "function" ? [value(0, 1, 2, 16, 0.5), value(3, 1, 4, 16, 0.5)]
-    : typeof value === "object" ? Object.values(value) : [value],
-]));
-console.log(JSON.stringify({ en: flat(TEXT.en), zh: flat(TEXT.zh) }));
-"""
-
-
-@pytest.fixture
-def english_afterwards():
-    from masked_loss.teaching import use_language
-
-    yield use_language
-    use_language("en")
 
 
 def test_the_explorer_speaks_the_language_in_force(english_afterwards):
@@ -383,16 +351,7 @@ def test_the_explorer_speaks_the_language_in_force(english_afterwards):
 
 
 def test_every_label_has_a_chinese_version():
-    node = shutil.which("node")
-    assert node, "these tests need Node.js (apt-get install nodejs)"
-    done = subprocess.run(
-        [node, "--input-type=module", "-e", TEXTS % json.dumps(TRAINER_JS.as_uri())],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    texts = json.loads(done.stdout)
+    texts = widget_texts(TRAINER_JS, [[0, 1, 2, 16, 0.5], [3, 1, 4, 16, 0.5]])
     assert texts["en"].keys() == texts["zh"].keys()
     for key, values in texts["zh"].items():
         for value in values:
